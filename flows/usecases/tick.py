@@ -1,0 +1,62 @@
+"""The daily tick: fire every transition whose milestone has come, in order."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.cycle_states import CycleEvent, CycleState, Trigger
+from domain.errors import TransitionRefused
+from domain.schedule import due_event
+from flows.usecases.cycles import TransitionResult, fire_event, utcnow
+from infra import cycles
+from infra.uow import UnitOfWork
+
+SCHEDULER = "scheduler"
+
+
+@dataclass
+class TickReport:
+    """What one tick did, and what it could not do (for the committee to act on)."""
+
+    now: datetime
+    transitions: list[TransitionResult] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+
+
+def open_cycle_years(uow: UnitOfWork) -> list[int]:
+    with uow:
+        return [r.year for r in cycles.all_rows(uow.session) if not CycleState(r.state).is_final]
+
+
+def run_tick(
+    uow: UnitOfWork, *, now: datetime | None = None, flow_run_id: str | None = None
+) -> TickReport:
+    """Advance every open cycle as far as its calendar allows at ``now``.
+
+    A cycle whose due event is held by a guard (pairings not approved yet) stops there and
+    is reported; the next tick tries again. Running the same tick twice fires nothing new.
+    """
+    report = TickReport(now or utcnow())
+    for year in open_cycle_years(uow):
+        while (event := _due(uow, year, report.now)) is not None:
+            try:
+                result = fire_event(
+                    uow,
+                    year,
+                    event,
+                    actor=SCHEDULER,
+                    trigger=Trigger.schedule,
+                    now=report.now,
+                    flow_run_id=flow_run_id,
+                )
+            except TransitionRefused as refusal:
+                report.held.append(str(refusal))
+                break
+            report.transitions.append(result)
+            if not result.changed:
+                break
+    return report
+
+
+def _due(uow: UnitOfWork, year: int, now: datetime) -> CycleEvent | None:
+    with uow:
+        return due_event(cycles.to_domain(uow.session, cycles.load_row(uow.session, year)), now)

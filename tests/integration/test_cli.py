@@ -1,0 +1,72 @@
+"""The ``mentoring`` command as the committee's scripts use it: JSON, exit codes, messages."""
+
+from sqlalchemy import text
+
+from infra import db
+from tests.cli import mentoring
+
+
+def test_a_newcomer_creates_and_advances_a_cycle(database_url: str) -> None:
+    assert mentoring("db", "upgrade").code == 0
+    assert mentoring("cycle", "create", "2026", "--close-applications", "2026-10-07").code == 0
+    shown = mentoring("cycle", "show", "2026", "--json")
+    assert shown.code == 0
+    assert shown.json["state"] == "planned"
+    assert shown.json["calendar"]["close_applications"] == "2026-10-07T23:59:59-05:00"
+    assert shown.json["allowed_events"] == ["open_call", "cancel"]
+    moved = mentoring("cycle", "advance", "2026", "open_call", "--actor", "chair", "--json")
+    assert moved.code == 0 and moved.json["target"] == "call_open"
+    again = mentoring("cycle", "advance", "2026", "open_call", "--actor", "chair")
+    assert again.code == 0 and "already in state call_open" in again.stdout
+    listed = mentoring("cycle", "list", "--json")
+    assert [(c["year"], c["state"]) for c in listed.json["cycles"]] == [(2026, "call_open")]
+
+
+def test_a_refusal_is_one_line_on_stderr_with_exit_1(database_url: str) -> None:
+    mentoring("cycle", "create", "2026")
+    refused = mentoring("cycle", "advance", "2026", "start_mentoring", "--actor", "chair")
+    assert refused.code == 1
+    assert refused.stderr.strip().count("\n") == 0
+    assert "state planned" in refused.stderr and "open_call, cancel" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    missing = mentoring("cycle", "show", "2040")
+    assert missing.code == 1 and "mentoring cycle create 2040" in missing.stderr
+
+
+def test_usage_errors_exit_2(database_url: str) -> None:
+    assert mentoring("cycle", "advance", "2026", "fly_away", "--actor", "x").code == 2
+    assert mentoring("cycle", "advance", "2026", "open_call").code == 2
+
+
+def test_audit_json_lists_transitions_with_their_trigger(database_url: str) -> None:
+    mentoring("cycle", "create", "2026")
+    mentoring("cycle", "advance", "2026", "open_call", "--actor", "chair")
+    history = mentoring("audit", "2026", "--json").json
+    assert [
+        (t["event"], t["source"], t["target"], t["actor"], t["trigger"])
+        for t in history["transitions"]
+    ] == [("open_call", "planned", "call_open", "chair", "cli")]
+
+
+def test_audit_verify_fails_on_a_row_edited_in_the_table(database_url: str) -> None:
+    mentoring("cycle", "create", "2026")
+    mentoring("cycle", "advance", "2026", "open_call", "--actor", "chair")
+    mentoring("cycle", "advance", "2026", "cancel", "--actor", "chair", "--reason", "test")
+    intact = mentoring("audit", "verify", "--json")
+    assert intact.code == 0 and intact.json == {"ok": True, "records": 3, "problems": []}
+    with db.engine_for(database_url).begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2"))
+    tampered = mentoring("audit", "verify")
+    assert tampered.code == 1
+    assert "audit record 2" in tampered.stdout and "altered" in tampered.stdout
+
+
+def test_audit_verify_names_a_deleted_row(database_url: str) -> None:
+    mentoring("cycle", "create", "2026")
+    mentoring("cycle", "advance", "2026", "open_call", "--actor", "chair")
+    mentoring("cycle", "advance", "2026", "cancel", "--actor", "chair", "--reason", "test")
+    with db.engine_for(database_url).begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE seq = 2"))
+    tampered = mentoring("audit", "verify", "--json")
+    assert tampered.code == 1
+    assert any("audit record 2" in p and "missing" in p for p in tampered.json["problems"])
