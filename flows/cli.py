@@ -6,6 +6,7 @@ stderr, never a traceback), 2 usage.
 
 import getpass
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,10 +24,14 @@ from flows.cli_support import (
     parse_when,
     with_milestone_options,
 )
+from flows.usecases import applications as application_cases
 from flows.usecases import audit as audit_cases
 from flows.usecases import cycles as cycle_cases
+from flows.usecases import members as member_cases
+from flows.usecases import pairings as pairing_cases
 from flows.usecases.tick import run_tick
 from infra import db
+from infra.form_mapping import load_mapping
 from infra.settings import Settings
 from infra.uow import UnitOfWork
 
@@ -39,11 +44,21 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The program's database.", no_args_is_help=True)
 cycle_app = typer.Typer(help="Annual cycles: create, inspect, advance.", no_args_is_help=True)
+members_app = typer.Typer(help="The Core membership roster.", no_args_is_help=True)
+applications_app = typer.Typer(help="Applications to a cycle.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cycle_app, name="cycle")
+app.add_typer(members_app, name="members")
+pairings_app = typer.Typer(
+    help="Pairing mentors with mentees: propose the optimal set, review, edit, approve.",
+    no_args_is_help=True,
+)
+app.add_typer(applications_app, name="applications")
+app.add_typer(pairings_app, name="pairings")
 
 Year = Annotated[int, typer.Argument(help="The cycle's year: the year its call opens (August).")]
 Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log).")]
+OptionalActor = Annotated[str, typer.Option("--actor", help="Who does this (default: you).")]
 
 
 def uow() -> UnitOfWork:
@@ -147,6 +162,218 @@ def cycle_advance(
         uow(), year, event, actor=actor, trigger=Trigger.cli, reason=reason
     )
     emit(result.as_dict(), as_json, lambda: out.print(result.message))
+
+
+CsvFile = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The CSV file.")
+]
+
+
+@members_app.command("import")
+def members_import(
+    file: CsvFile,
+    actor: Annotated[str, typer.Option("--actor", help="Who imports (audited).")] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Load or refresh the roster (member_id,first_name,last_name,email,institution,
+    membership_expires). A member is a Core member until membership_expires has passed.
+    Importing the same file again changes nothing."""
+    result = member_cases.import_roster(
+        uow(), file, actor=actor or getpass.getuser(), dry_run=dry_run
+    )
+
+    def human() -> None:
+        verb = "would add" if dry_run else "added"
+        out.print(
+            f"{verb} {result.added}, updated {result.updated}, unchanged "
+            f"{result.unchanged}, rejected {len(result.rejected)}"
+        )
+        _print_rejected(result.rejected)
+
+    emit(result.as_dict(), as_json, human)
+
+
+@applications_app.command("import")
+def applications_import(
+    year: Year,
+    file: CsvFile,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Column mapping for a form tool's export: a shipped name "
+            "(google_forms_mentor, google_forms_mentee) or a TOML file.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate only; write nothing.")
+    ] = False,
+    allow_late: Annotated[
+        bool,
+        typer.Option(
+            "--allow-late",
+            help="The committee accepts applications after the call closed "
+            "(recorded in the audit log).",
+        ),
+    ] = False,
+    actor: Annotated[str, typer.Option("--actor", help="Who imports (audited).")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Validate every line and load the valid ones together (or none, on --dry-run).
+    A member's repeated application replaces the earlier one; refused lines are listed
+    with their line number (the header is line 1) and the reason."""
+    result = application_cases.import_applications(
+        uow(),
+        year,
+        file,
+        actor=actor or getpass.getuser(),
+        mapping=load_mapping(mapping) if mapping else None,
+        dry_run=dry_run,
+        allow_late=allow_late,
+    )
+
+    def human() -> None:
+        verb = "would import" if dry_run else "imported"
+        out.print(
+            f"{verb} {result.imported} application(s); rejected {len(result.rejected)}"
+            + (
+                f"; replaced earlier ones from {', '.join(sorted(set(result.replaced)))}"
+                if result.replaced
+                else ""
+            )
+        )
+        _print_rejected(result.rejected)
+        for w in result.warnings:
+            out.print(f"[yellow]line {w['line']}[/yellow]: {w['warning']}")
+
+    emit(result.as_dict(), as_json, human)
+
+
+@pairings_app.command("propose")
+def pairings_propose(year: Year, actor: OptionalActor = "", as_json: JsonOption = False) -> None:
+    """Compute the optimal pairing set (maximum total score, then most mentees paired)
+    around the committee's fixed and blocked pairs, and keep it as the proposal."""
+    view = pairing_cases.propose(uow(), year, actor=actor or getpass.getuser())
+
+    def human() -> None:
+        table = Table("mentor", "mentee", "score", "why", title=f"proposed pairs, cycle {year}")
+        for p in view["pairs"]:
+            table.add_row(
+                p["mentor_id"],
+                p["mentee_id"] + (" (fixed)" if p["fixed"] else ""),
+                f"{p['score']:.2f}",
+                p["explanation"],
+            )
+        out.print(table)
+        for u in view["unmatched"]:
+            out.print(
+                f"[yellow]unmatched {u['role']} {u['member_id']}[/yellow]: {u['reason']}",
+                soft_wrap=True,
+            )
+        out.print(
+            f"{len(view['pairs'])} pairs, total score {view['total_score']:.2f}; approve "
+            f"with `mentoring pairings approve {year} --actor NAME`"
+        )
+
+    emit(view, as_json, human)
+
+
+@pairings_app.command("candidates")
+def pairings_candidates(year: Year, as_json: JsonOption = False) -> None:
+    """Every allowed (mentor, mentee) pair with its score, and each mentor's capacity."""
+    data = pairing_cases.candidates(uow(), year)
+    emit(
+        data,
+        as_json,
+        lambda: out.print(
+            f"{len(data['edges'])} allowed pairs among {len(data['capacities'])} mentors "
+            "(use --json for the list)"
+        ),
+    )
+
+
+@pairings_app.command("edit")
+def pairings_edit(
+    year: Year,
+    kind: Annotated[
+        str,
+        typer.Argument(
+            metavar="fix|block|unfix|unblock",
+            help="fix: keep this pair whatever the solver finds; block: never pair them "
+            "(also how to remove a proposed pair); unfix/unblock lift the edit.",
+        ),
+    ],
+    mentor_id: Annotated[str, typer.Argument(help="The mentor's member id.")],
+    mentee_id: Annotated[str, typer.Argument(help="The mentee's member id.")],
+    actor: Actor,
+) -> None:
+    """Fix, block or remove a pair; then `pairings propose` re-solves around the edits."""
+    out.print(
+        pairing_cases.edit(
+            uow(), year, kind=kind, mentor_id=mentor_id, mentee_id=mentee_id, actor=actor
+        )
+    )
+
+
+@pairings_app.command("settings")
+def pairings_settings(
+    year: Year,
+    actor: Actor,
+    weight: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--weight",
+            metavar="NAME=POINTS",
+            help="A criterion's weight: shared_area, goals, "
+            "career_step, career_same, career_far, same_library_type, time_zone.",
+        ),
+    ] = None,
+    same_institution: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-same-institution/--forbid-same-institution",
+            help="Whether mentor and mentee may work at the same institution.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """This cycle's matching weights and institution rule (audited)."""
+    weights: dict[str, float] = {}
+    for item in weight or []:
+        name, _, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError as error:
+            raise typer.BadParameter(f"{item!r}: use NAME=POINTS, e.g. goals=25") from error
+    result = pairing_cases.set_matching(
+        uow(), year, actor=actor, weights=weights, allow_same_institution=same_institution
+    )
+    emit(result, as_json, lambda: out.print(result))
+
+
+@pairings_app.command("approve")
+def pairings_approve(year: Year, actor: Actor, as_json: JsonOption = False) -> None:
+    """Approve the current proposal; `announce_pairings` may then fire on its date."""
+    result = pairing_cases.approve(uow(), year, actor=actor)
+    emit(result, as_json, lambda: out.print(result["message"]))
+
+
+@pairings_app.command("export")
+def pairings_export(
+    year: Year,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the CSV.")] = Path(
+        "pairs.csv"
+    ),
+) -> None:
+    """Write the approved pairs as CSV (names, emails, institutions, score, explanation)."""
+    count = pairing_cases.export(uow(), year, output)
+    out.print(f"wrote {count} pairs to {output}")
+
+
+def _print_rejected(rejected: list[dict[str, object]]) -> None:
+    for r in rejected:
+        out.print(f"[red]line {r['line']}[/red]: {r['reason']}", highlight=False, soft_wrap=True)
 
 
 @app.command("tick")

@@ -6,7 +6,7 @@ move a cycle; the flows add orchestration around it, never rules.
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
@@ -16,6 +16,8 @@ from domain.calendar import CycleCalendar, parse_milestone
 from domain.cycle import Cycle, events_from
 from domain.cycle_states import CycleEvent, CycleState, Trigger
 from domain.errors import DomainError
+from flows.usecases.clock import utcnow
+from flows.usecases.effects import on_transition
 from infra import audit_log, cycles
 from infra.tables import CycleRow
 from infra.uow import UnitOfWork
@@ -32,13 +34,11 @@ class TransitionResult:
     changed: bool
     message: str
     audit_seq: int | None = None
+    messages: int = 0
+    tasks: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def fire_event(
@@ -76,6 +76,7 @@ def fire_event(
         row.updated_at = now
         if event is CycleEvent.cancel:
             row.cancel_reason = reason
+        effects = on_transition(session, cycle, event, now)
         record = audit_log.append(
             session,
             kind="transition",
@@ -90,8 +91,10 @@ def fire_event(
                 "reason": reason,
                 "flow_run_id": flow_run_id,
                 "early": decision.early,
+                **effects,
             },
         )
+
         try:
             uow.commit()
         except StaleDataError as err:
@@ -105,8 +108,11 @@ def fire_event(
         str(decision.source),
         str(decision.target),
         True,
-        f"cycle {year}: {decision.source} → {decision.target} ({event} by {actor})",
+        f"cycle {year}: {decision.source} → {decision.target} ({event} by {actor}); "
+        f"{effects['messages']} message(s) queued, {effects['tasks']} task(s) created",
         record.seq,
+        effects["messages"],
+        effects["tasks"],
     )
 
 
@@ -193,6 +199,13 @@ def describe(uow: UnitOfWork, year: int) -> dict[str, Any]:
         row = cycles.load_row(uow.session, year)
         cycle = cycles.to_domain(uow.session, row)
         return _summary(cycle, row.cancel_reason)
+
+
+def is_due(uow: UnitOfWork, year: int, event: CycleEvent, now: datetime | None = None) -> bool:
+    """Whether ``event``'s milestone has come for cycle ``year``."""
+    with uow:
+        calendar = cycles.calendar_of(uow.session, cycles.load_row(uow.session, year))
+    return calendar.is_due(event, now or utcnow())
 
 
 def list_all(uow: UnitOfWork) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ from datetime import datetime
 from domain.cycle_states import CycleEvent, CycleState, Trigger
 from domain.errors import TransitionRefused
 from domain.schedule import due_event
-from flows.usecases.cycles import TransitionResult, fire_event, utcnow
+from flows.usecases.clock import utcnow
+from flows.usecases.cycles import TransitionResult, fire_event
 from infra import cycles
 from infra.uow import UnitOfWork
 

@@ -1,0 +1,26 @@
+"""Cycles in a given state with the sample roster and applications, for tests."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from domain.cycle_states import CycleEvent, Trigger
+from flows.usecases import applications, cycles, members
+from infra.uow import UnitOfWork
+
+DATA = Path(__file__).parent / "data"
+AUG_2 = datetime(2026, 8, 2, 12, tzinfo=UTC)
+OCT_1 = datetime(2026, 10, 1, 12, tzinfo=UTC)
+
+
+def cycle_with_applications(uow: UnitOfWork, year: int = 2026) -> UnitOfWork:
+    """Cycle ``year`` with the sample roster and applications, applications closed."""
+    cycles.create_cycle(uow, year, timezone="America/Chicago", milestones={}, actor="chair")
+    cycles.fire_event(
+        uow, year, CycleEvent.open_call, actor="s", trigger=Trigger.schedule, now=AUG_2
+    )
+    members.import_roster(uow, DATA / "roster.csv", actor="chair", now=AUG_2)
+    applications.import_applications(uow, year, DATA / "applications.csv", actor="chair", now=AUG_2)
+    cycles.fire_event(
+        uow, year, CycleEvent.close_applications, actor="s", trigger=Trigger.schedule, now=OCT_1
+    )
+    return uow

@@ -1,0 +1,55 @@
+"""Transition flows under a real (test) Prefect server: audit, idempotency, concurrency."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from domain.cycle_states import CycleEvent, Trigger
+from flows.cycle_transition import advance_cycle
+from flows.usecases import audit, cycles
+from infra.uow import UnitOfWork
+
+
+@pytest.fixture
+def cycle_2026(uow: UnitOfWork) -> UnitOfWork:
+    cycles.create_cycle(uow, 2026, timezone="America/Chicago", milestones={}, actor="chair")
+    return uow
+
+
+def test_the_flow_moves_the_cycle_and_audits_its_flow_run(cycle_2026: UnitOfWork) -> None:
+    state = advance_cycle(2026, CycleEvent.open_call, "Pat Chair", return_state=True)
+    assert state.is_completed()
+    (transition,) = audit.history(cycle_2026, 2026)["transitions"]
+    assert transition["flow_run_id"] == str(state.state_details.flow_run_id)
+    assert (transition["trigger"], transition["actor"]) == ("manual", "Pat Chair")
+    assert cycles.describe(cycle_2026, 2026)["state"] == "call_open"
+
+
+def test_running_the_flow_twice_gives_one_transition(cycle_2026: UnitOfWork) -> None:
+    first = advance_cycle(2026, CycleEvent.open_call, "a")
+    second = advance_cycle(2026, CycleEvent.open_call, "b")
+    assert first["changed"] is True and second["changed"] is False
+    assert len(audit.history(cycle_2026, 2026)["transitions"]) == 1
+
+
+def test_two_concurrent_runs_give_one_transition(cycle_2026: UnitOfWork) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(
+            pool.map(lambda who: advance_cycle(2026, CycleEvent.open_call, who), ["a", "b"])
+        )
+    assert sorted(r["changed"] for r in runs) == [False, True]
+    assert len(audit.history(cycle_2026, 2026)["transitions"]) == 1
+
+
+def test_a_refused_event_fails_the_run_with_the_reason(cycle_2026: UnitOfWork) -> None:
+    state = advance_cycle(2026, CycleEvent.start_mentoring, "a", return_state=True)
+    assert state.is_failed()
+    assert "events allowed now: open_call, cancel" in str(state.message) + str(
+        state.result(raise_on_failure=False)
+    )
+    assert cycles.describe(cycle_2026, 2026)["state"] == "planned"
+
+
+def test_event_triggered_runs_are_recorded_as_such(cycle_2026: UnitOfWork) -> None:
+    advance_cycle(2026, CycleEvent.cancel, "automation", reason="test", trigger=Trigger.event)
+    assert audit.history(cycle_2026, 2026)["transitions"][0]["trigger"] == "event"
