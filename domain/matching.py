@@ -200,7 +200,8 @@ def propose_pairings(
     matrix = build_matrix(apps, weights, rules, ref)
     fixed = _fixed_pairs(matrix, rules)
     chosen = fixed + _solve_free(matrix, fixed)
-    pairs = [_pair(matrix, i, j, weights, ref, (i, j) in set(fixed)) for i, j in chosen]
+    by_hand = set(fixed)
+    pairs = [_pair(matrix, i, j, weights, ref, (i, j) in by_hand) for i, j in chosen]
     pairs.sort(key=lambda pair: (pair.mentor_id, pair.mentee_id))
     total = sum(pair.breakdown.total_cents for pair in pairs) / 100
     return PairingProposal(pairs, _unmatched(matrix, chosen, rules), total)

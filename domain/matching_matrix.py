@@ -7,6 +7,7 @@ of a point as :func:`domain.matching_score.score_pair`, and kept as int32 (-1 = 
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,8 +41,12 @@ class PairingRules:
     """Hard constraints the committee controls for a cycle: (mentor_id, mentee_id) pairs."""
 
     allow_same_institution: bool = False
-    fixed: frozenset[tuple[str, str]] = field(default_factory=frozenset)
-    blocked: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    fixed: AbstractSet[tuple[str, str]] = field(default_factory=frozenset)
+    blocked: AbstractSet[tuple[str, str]] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fixed", frozenset(self.fixed))
+        object.__setattr__(self, "blocked", frozenset(self.blocked))
 
 
 def institution_key(app: Application) -> str:

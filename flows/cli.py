@@ -6,10 +6,12 @@ stderr, never a traceback), 2 usage.
 
 import getpass
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -27,7 +29,9 @@ from flows.cli_support import (
 from flows.usecases import applications as application_cases
 from flows.usecases import audit as audit_cases
 from flows.usecases import cycles as cycle_cases
+from flows.usecases import followups as followup_cases
 from flows.usecases import members as member_cases
+from flows.usecases import notifications as notification_cases
 from flows.usecases import pairings as pairing_cases
 from flows.usecases.tick import run_tick
 from infra import db
@@ -54,7 +58,13 @@ pairings_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(applications_app, name="applications")
+notifications_app = typer.Typer(
+    help="Mail to participants and the committee.", no_args_is_help=True
+)
+tasks_app = typer.Typer(help="Deadlines and follow-up tasks.", no_args_is_help=True)
 app.add_typer(pairings_app, name="pairings")
+app.add_typer(notifications_app, name="notifications")
+app.add_typer(tasks_app, name="tasks")
 
 Year = Annotated[int, typer.Argument(help="The cycle's year: the year its call opens (August).")]
 Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log).")]
@@ -369,6 +379,126 @@ def pairings_export(
     """Write the approved pairs as CSV (names, emails, institutions, score, explanation)."""
     count = pairing_cases.export(uow(), year, output)
     out.print(f"wrote {count} pairs to {output}")
+
+
+@notifications_app.command("deliver")
+def notifications_deliver(as_json: JsonOption = False) -> None:
+    """Send every queued message (SMTP from MENTORING_SMTP_*, or .eml files in the mail
+    folder when no server is set). Safe to run again: nothing is sent twice."""
+    with Progress(
+        *Progress.get_default_columns(),
+        MofNCompleteColumn(),
+        console=err,
+        disable=as_json,
+        transient=True,
+    ) as bar:
+        job = bar.add_task("delivering", total=None)
+        counts = notification_cases.deliver(
+            uow(), progress=lambda done, total: bar.update(job, completed=done, total=total)
+        )
+    emit(
+        asdict(counts),
+        as_json,
+        lambda: out.print(
+            f"sent {counts.sent}, failed {counts.failed}, still pending {counts.pending}"
+            + (" (see `mentoring notifications list --failed`)" if counts.failed else "")
+        ),
+    )
+
+
+@notifications_app.command("list")
+def notifications_list(
+    year: Annotated[int | None, typer.Option("--year", help="Only this cycle.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Only messages that failed.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Queued, sent and failed messages, with the server's answer for failures."""
+    rows = notification_cases.list_messages(uow(), year=year, failed_only=failed)
+
+    def human() -> None:
+        table = Table("id", "kind", "to", "status", "server's answer")
+        for r in rows:
+            table.add_row(
+                str(r["id"]), r["kind"], r["to_address"], r["status"], r["last_error"] or ""
+            )
+        out.print(table)
+
+    emit({"messages": rows}, as_json, human)
+
+
+@tasks_app.command("list")
+def tasks_list(
+    year: Year,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue tasks.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The cycle's deadlines and follow-up tasks, for the committee and participants."""
+    rows = followup_cases.list_tasks(uow(), year, overdue_only=overdue)
+
+    def human() -> None:
+        table = Table("id", "due", "for", "task", "status")
+        for r in rows:
+            status = (
+                f"done ({r['done_by']})"
+                if r["done_at"]
+                else ("[red]overdue[/red]" if r["overdue"] else "open")
+            )
+            who = r["audience"] + (f" {r['member_id']}" if r["member_id"] else "")
+            table.add_row(str(r["id"]), r["due_at"][:10], who, r["title"], status)
+        out.print(table)
+
+    emit({"tasks": rows}, as_json, human)
+
+
+@tasks_app.command("done")
+def tasks_done(
+    task_id: Annotated[int, typer.Argument(help="The task's id (from `tasks list`).")],
+    actor: Actor,
+) -> None:
+    """Mark a task done."""
+    out.print(followup_cases.mark_done(uow(), task_id, actor=actor))
+
+
+@app.command("demo")
+def demo(
+    folder: Annotated[
+        Path,
+        typer.Option(
+            "--folder",
+            help="Where the demo keeps its database, mail and Prefect state (emptied first).",
+        ),
+    ] = Path("mentoring-demo"),
+    year: Annotated[int, typer.Option("--year", help="The cycle year to walk.")] = 2026,
+    as_json: JsonOption = False,
+) -> None:
+    """Walk a whole cycle, planned → assessed, through the real Prefect flows, on
+    synthetic members and applications, with a simulated clock (a year in seconds).
+    Needs no server: SQLite, .eml files and an ephemeral Prefect server in FOLDER."""
+    from flows.demo import run_demo
+
+    def say(line: str) -> None:
+        if not as_json:
+            out.print(f"[dim]·[/dim] {line}", highlight=False, soft_wrap=True)
+
+    summary = run_demo(folder.resolve(), year, say)
+
+    def human() -> None:
+        out.print(
+            f"\n[bold]cycle {summary['year']}: {summary['state']}[/bold] in "
+            f"{summary['seconds']} s — {len(summary['flow_runs'])} flow runs, "
+            f"{summary['transitions']} transitions, {summary['pairs']} pairs, "
+            f"{summary['messages']} messages sent, {summary['tasks']} tasks"
+        )
+        for kind, count in sorted(summary["messages_by_kind"].items()):
+            out.print(f"    {count:4d} × {kind}")
+        out.print(
+            f"audit log: {summary['audit_records']} records, "
+            f"{'intact' if summary['audit_intact'] else 'ALTERED'} — see it with "
+            f"MENTORING_DATABASE_URL={summary['database']} mentoring audit {year}"
+        )
+        out.print(f"mail (.eml files): {summary['mail_folder']}")
+
+    emit(summary, as_json, human)
 
 
 def _print_rejected(rejected: list[dict[str, object]]) -> None:

@@ -7,6 +7,8 @@ approval the set is recorded (who, when) and ``mentoring.pairings.approved`` is 
 which lets ``announce_pairings`` fire once its milestone is due.
 """
 
+from datetime import datetime
+
 from prefect import flow, get_run_logger, pause_flow_run
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
@@ -68,7 +70,9 @@ def publish_proposal(year: int, view: dict[str, object], round_no: int) -> None:
         )
 
 
-def apply_edits(uow: UnitOfWork, year: int, review: PairingReview) -> int:
+def apply_edits(
+    uow: UnitOfWork, year: int, review: PairingReview, now: datetime | None = None
+) -> int:
     """Record the committee's removals and keeps; returns how many edits it made."""
     edits = [("block", p) for p in review.remove_pairs] + [("fix", p) for p in review.keep_pairs]
     for kind, pair in edits:
@@ -82,22 +86,31 @@ def apply_edits(uow: UnitOfWork, year: int, review: PairingReview) -> int:
             mentor_id=mentor_id.strip(),
             mentee_id=mentee_id.strip(),
             actor=review.reviewer,
+            now=now,
         )
     return len(edits)
 
 
 @flow(name="review-pairings", log_prints=True)
-def review_pairings(year: int, max_rounds: int = 5, timeout_hours: int = 168) -> dict[str, object]:
+def review_pairings(
+    year: int,
+    max_rounds: int = 5,
+    timeout_hours: int = 168,
+    poll_seconds: int = 5,
+    now: datetime | None = None,
+) -> dict[str, object]:
     """Propose the cycle's pairings and wait for the committee to approve them.
 
     year: the cycle's year.
     max_rounds: how many rounds of edits before the run gives up.
     timeout_hours: how long to wait for each answer.
+    poll_seconds: how often the paused run looks for the answer.
+    now: the moment to record (for rehearsals and the demo); default: now.
     """
     uow = UnitOfWork.from_settings()
     logger = get_run_logger()
     for round_no in range(1, max_rounds + 1):
-        view = pairings.propose(uow, year, actor="review-pairings flow")
+        view = pairings.propose(uow, year, actor="review-pairings flow", now=now)
         publish_proposal(year, view, round_no)
         logger.info(
             "round %s: %s pairs proposed; waiting for the committee", round_no, len(view["pairs"])
@@ -108,12 +121,12 @@ def review_pairings(year: int, max_rounds: int = 5, timeout_hours: int = 168) ->
                 f"(artifact `cycle-{year}-pairings`).",
             ),
             timeout=timeout_hours * 3600,
-            poll_interval=2,
+            poll_interval=poll_seconds,
         )
-        if apply_edits(uow, year, review):
+        if apply_edits(uow, year, review, now):
             continue
         if review.approve:
-            result = pairings.approve(uow, year, actor=review.reviewer)
+            result = pairings.approve(uow, year, actor=review.reviewer, now=now)
             emit_event(
                 event="mentoring.pairings.approved",
                 resource=cycle_resource(year),

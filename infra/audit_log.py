@@ -1,12 +1,13 @@
 """Appending to and reading the hash-chained audit log."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.audit import GENESIS, AuditRecord, ChainProblem, seal, verify_chain
+from infra import seals
 from infra.tables import AuditHeadRow, AuditRow
 
 HEAD_ID = 1
@@ -20,6 +21,7 @@ def append(
     at: datetime,
     actor: str,
     fields: Mapping[str, object],
+    touched: Iterable[str] = (),
 ) -> AuditRow:
     """Add one record in the caller's transaction, chained to the current head.
 
@@ -34,6 +36,8 @@ def append(
         session.add(head)
     seq = head.seq + 1
     clean = dict(fields)
+    if touched and cycle_year is not None:
+        clean["digests"] = seals.digests(session, touched, cycle_year)
     digest = seal(seq, kind, cycle_year, at, actor, clean, head.hash)
     row = AuditRow(
         seq=seq,
@@ -70,7 +74,24 @@ def records(
         yield to_record(row)
 
 
-def verify(session: Session) -> list[ChainProblem]:
-    """Recompute the whole chain and compare it with the stored head."""
+def verify(session: Session) -> list[ChainProblem | seals.TableProblem]:
+    """Recompute the whole chain and compare it with the stored head; then check each
+    audited table against the digest its last audit record holds."""
     head = session.get(AuditHeadRow, HEAD_ID)
-    return verify_chain(records(session), (head.seq, head.hash) if head else None)
+    latest: dict[tuple[str, int], tuple[int, str]] = {}
+
+    def remembering() -> Iterator[AuditRecord]:
+        for record in records(session):
+            recorded = record.fields.get("digests")
+            if isinstance(recorded, dict) and record.cycle_year is not None:
+                for table, value in recorded.items():
+                    latest[(table, record.cycle_year)] = (record.seq, str(value))
+            yield record
+
+    problems: list[ChainProblem | seals.TableProblem] = list(
+        verify_chain(remembering(), (head.seq, head.hash) if head else None)
+    )
+    for (table, year), (seq, value) in sorted(latest.items()):
+        if seals.digest(session, table, year) != value:
+            problems.append(seals.TableProblem(table, year, seq))
+    return problems

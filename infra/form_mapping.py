@@ -174,14 +174,13 @@ def _check_header(header: list[str], mapping: FormMapping | None, fields: Sequen
     if twice:
         raise FormMappingError(f"the header repeats column(s) {', '.join(twice)}")
     known = set(fields) if mapping is None else set(mapping.columns) | mapping.ignored
-    needed = set(fields) if mapping is None else set(mapping.columns)
     source = "the canonical layout" if mapping is None else f"mapping {mapping.name}"
     unknown = [h for h in header if h not in known]
     missing = [h for h in (fields if mapping is None else mapping.columns) if h not in header]
     problems = []
     if unknown:
         problems.append(f"unknown column(s) {', '.join(repr(h) for h in unknown)}")
-    if missing and needed:
+    if missing:
         problems.append(f"missing column(s) {', '.join(repr(h) for h in missing)}")
     if problems:
         raise FormMappingError(f"{' and '.join(problems)} for {source}")
@@ -196,7 +195,11 @@ def _check_header(header: list[str], mapping: FormMapping | None, fields: Sequen
 
 def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
     """Each CSV record with the file line it starts on (quoted fields may span lines)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        raise FormMappingError(f"cannot open {path}: {error.strerror}") from None
+    with handle:
         reader = csv.reader(handle)
         line = 1
         try:
@@ -232,4 +235,4 @@ def read_rows(
                 f"{len(header)}; quote any value that contains a comma"
             )
         cells = dict(zip(header, record + [""] * (len(header) - len(record)), strict=False))
-        yield line, dict(cells) if mapping is None else mapping.convert(cells)
+        yield line, cells if mapping is None else mapping.convert(cells)

@@ -2,8 +2,9 @@
 
 Every transport has the same shape, :class:`Transport`. ``deliver`` reports each message's
 fate through ``on_result`` as soon as it is known, on the caller's thread, so the database
-outbox can mark it sent (or failed) at once: after a crash at most one message per
-connection is in doubt, and the next run delivers the rest.
+outbox can mark it sent (or failed) at once: after a crash only the few messages per
+connection not yet marked (one in flight, one waiting) are in doubt, and the next run
+delivers the rest.
 
 ``deferred`` means "not delivered this time, keep it pending": the server could not be
 reached, kept answering 4xx, or the connection broke after the message data was sent and

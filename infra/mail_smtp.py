@@ -53,15 +53,29 @@ class _Run:
     """What the workers of one ``deliver`` call share."""
 
     work: queue.SimpleQueue[OutgoingMessage]
-    results: queue.SimpleQueue[DeliveryResult]
+    results: queue.Queue[DeliveryResult]
     workers: int
     sessions: SessionCount = field(default_factory=SessionCount)
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     blocked: str | None = None
 
+    def report(self, result: DeliveryResult) -> None:
+        """Hand a result to the caller's thread, waiting while it is behind.
+
+        The queue holds one result per worker at most, so workers cannot run far ahead of
+        the caller marking messages: a crash leaves at most about two unmarked messages
+        per connection (one queued, one in flight) to be sent again.
+        """
+        while not self.stop.is_set():
+            try:
+                self.results.put(result, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
     def defer(self, msg: OutgoingMessage, detail: str) -> None:
-        self.results.put(DeliveryResult(msg.key, DeliveryStatus.deferred, detail))
+        self.report(DeliveryResult(msg.key, DeliveryStatus.deferred, detail))
 
     def block(self, detail: str) -> str:
         """Nothing more can be sent this run; the first reason is kept."""
@@ -104,7 +118,7 @@ class SmtpTransport:
         """
         unique = list({msg.key: msg for msg in reversed(messages)}.values())[::-1]
         workers = min(self.settings.connections, len(unique))
-        run = _Run(queue.SimpleQueue(), queue.SimpleQueue(), workers)
+        run = _Run(queue.SimpleQueue(), queue.Queue(maxsize=max(workers, 1)), workers)
         for msg in unique:
             run.work.put(msg)
         threads = [
@@ -167,7 +181,7 @@ class SmtpTransport:
                 except SessionRefused as exc:
                     reason = run.block(f"mail server refused the session: {exc}")
                     result = DeliveryResult(current.key, DeliveryStatus.deferred, reason)
-                run.results.put(result)
+                run.report(result)
                 current = None
         finally:
             session.close()

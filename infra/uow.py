@@ -10,7 +10,11 @@ from infra.settings import Settings
 
 
 class UnitOfWork:
-    """``with UnitOfWork(...) as uow: ...; uow.commit()``; anything else rolls back."""
+    """``with UnitOfWork(...) as uow: ...; uow.commit()``; anything else rolls back.
+
+    Leaving the block closes the session, which rolls back what was not committed but
+    leaves loaded objects readable (detached, not expired).
+    """
 
     session: Session
 
@@ -32,7 +36,6 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()
         self.session.close()
 
     def commit(self) -> None:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from domain.cycle_states import CycleEvent, Trigger
-from flows.usecases import applications, cycles, members
+from flows.usecases import applications, cycles, members, pairings
 from infra.uow import UnitOfWork
 
 DATA = Path(__file__).parent / "data"
@@ -22,5 +22,19 @@ def cycle_with_applications(uow: UnitOfWork, year: int = 2026) -> UnitOfWork:
     applications.import_applications(uow, year, DATA / "applications.csv", actor="chair", now=AUG_2)
     cycles.fire_event(
         uow, year, CycleEvent.close_applications, actor="s", trigger=Trigger.schedule, now=OCT_1
+    )
+    return uow
+
+
+NOV_5 = datetime(2026, 11, 5, 12, tzinfo=UTC)
+
+
+def paired_cycle(uow: UnitOfWork, year: int = 2026) -> UnitOfWork:
+    """Cycle ``year`` with an approved pairing set, pairings announced (state ``paired``)."""
+    cycle_with_applications(uow, year)
+    pairings.propose(uow, year, actor="chair", now=OCT_1)
+    pairings.approve(uow, year, actor="chair", now=OCT_1)
+    cycles.fire_event(
+        uow, year, CycleEvent.announce_pairings, actor="s", trigger=Trigger.schedule, now=NOV_5
     )
     return uow

@@ -10,20 +10,19 @@ from sqlalchemy.orm import Session
 
 from domain.applications import (
     Application,
-    Area,
-    CareerStage,
     InvalidApplication,
-    LibraryType,
-    Role,
     check_eligibility,
     parse_application_row,
 )
 from domain.cycle_states import CycleEvent, CycleState
 from domain.errors import DomainError
 from domain.intake import combine_forms
+from domain.members import Member
 from flows.usecases.clock import utcnow
+from flows.usecases.effects import applicant_messages
 from flows.usecases.members import member_of
 from infra import audit_log, cycles
+from infra.applications import application_of
 from infra.form_mapping import FormMapping, read_rows
 from infra.tables import ApplicationRow, MemberRow
 from infra.uow import UnitOfWork
@@ -38,6 +37,7 @@ class ApplicationImport:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     dry_run: bool = False
+    messages: int = 0
     accepted: list[Application] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,11 +74,15 @@ def import_applications(
         assert opens is not None and closes is not None and ends is not None
         members = {m.member_id: member_of(m) for m in session.scalars(select(MemberRow))}
         chosen: dict[str, tuple[int, Application]] = {}
+        refused: list[tuple[str, str, str, str]] = []
         for line, raw in read_rows(path, mapping):
             try:
                 app = parse_application_row(raw, default_tz=calendar.timezone)
             except InvalidApplication as bad:
                 result.rejected.append({"line": line, "reason": bad.reason})
+                refused.append(
+                    (raw.get("email", ""), raw.get("member_id", ""), "incomplete", bad.reason)
+                )
                 continue
             verdict = check_eligibility(
                 app,
@@ -91,6 +95,14 @@ def import_applications(
             if not verdict.ok:
                 result.rejected.append(
                     {"line": line, "member_id": app.member_id, "reason": verdict.reason}
+                )
+                refused.append(
+                    (
+                        app.email,
+                        app.member_id,
+                        refusal_kind(app, members.get(app.member_id), closes),
+                        verdict.reason or "",
+                    )
                 )
                 continue
             result.warnings.extend(
@@ -106,6 +118,13 @@ def import_applications(
         if mapping is not None:
             result.accepted = _combine_with_stored(session, year, result.accepted)
         result.replaced += _store(session, year, result.accepted, closes, now)
+        result.messages = applicant_messages(
+            session,
+            cycles.to_domain(session, row),
+            [a.member_id for a in result.accepted],
+            refused,
+            now,
+        )
         audit_log.append(
             session,
             kind="applications_imported",
@@ -119,9 +138,17 @@ def import_applications(
                 "rejected": result.rejected,
                 "late_override": allow_late,
             },
+            touched=("applications", "messages"),
         )
         uow.commit()
     return result
+
+
+def refusal_kind(app: Application, member: Member | None, closes: datetime) -> str:
+    """Which of the committee's three reasons a refusal gives the applicant."""
+    if member is None or not member.is_core_member(app.submitted_at.date()):
+        return "not_core_member"
+    return "late" if app.submitted_at > closes else "incomplete"
 
 
 def _check_intake_open(year: int, state: CycleState, allow_late: bool) -> None:
@@ -137,22 +164,6 @@ def _check_intake_open(year: int, state: CycleState, allow_late: bool) -> None:
     raise DomainError(
         f"cycle {year} is in state {state}: applications are accepted only while the call "
         f"is open{hint}"
-    )
-
-
-def application_of(row: ApplicationRow) -> Application:
-    return Application(
-        submitted_at=row.submitted_at,
-        member_id=row.member_id,
-        email=row.email,
-        role=Role(row.role),
-        areas=frozenset(Area(a) for a in row.areas.split(";") if a),
-        career_stage=CareerStage(row.career_stage),
-        institution=row.institution,
-        library_type=LibraryType(row.library_type),
-        time_zone=row.time_zone,
-        goals=row.goals,
-        max_mentees=row.max_mentees,
     )
 
 

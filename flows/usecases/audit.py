@@ -5,6 +5,7 @@ from typing import Any
 
 from domain.audit import ChainProblem
 from infra import audit_log, cycles
+from infra.seals import TableProblem
 from infra.tables import AuditHeadRow
 from infra.uow import UnitOfWork
 
@@ -53,7 +54,7 @@ def history(uow: UnitOfWork, year: int, as_of: datetime | None = None) -> dict[s
     }
 
 
-def verify(uow: UnitOfWork) -> tuple[int, list[ChainProblem]]:
+def verify(uow: UnitOfWork) -> tuple[int, list[ChainProblem | TableProblem]]:
     """How many records were checked, and every break found in the chain."""
     with uow:
         problems = audit_log.verify(uow.session)

@@ -93,6 +93,7 @@ def fire_event(
                 "early": decision.early,
                 **effects,
             },
+            touched=("cycles", "messages", "tasks"),
         )
 
         try:
@@ -150,6 +151,7 @@ def create_cycle(
             at=now,
             actor=actor,
             fields={"timezone": timezone, "calendar": calendar.as_iso()},
+            touched=("cycles", "milestones"),
         )
         uow.commit()
     return True, f"cycle {year} created in state planned ({timezone})"
@@ -188,6 +190,7 @@ def reschedule(
                 "changes": {str(e): calendar.as_iso()[str(e)] for e in changes},
                 "before": {str(e): before[str(e)] for e in changes},
             },
+            touched=("milestones",),
         )
         uow.commit()
     return calendar

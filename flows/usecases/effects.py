@@ -48,6 +48,7 @@ class Mailer:
         kind: MessageKind,
         member_id: str,
         discriminator: str = "",
+        *,
         attachments: Iterable[Attachment] = (),
         **context: Any,
     ) -> OutgoingMessage | None:
@@ -60,7 +61,7 @@ class Mailer:
             member.email,
             f"{member.first_name} {member.last_name}".strip(),
             discriminator,
-            attachments,
+            attachments=attachments,
             **context,
         )
 
@@ -71,6 +72,7 @@ class Mailer:
         address: str,
         name: str,
         discriminator: str = "",
+        *,
         attachments: Iterable[Attachment] = (),
         **context: Any,
     ) -> OutgoingMessage:
@@ -268,11 +270,11 @@ def applicant_messages(
     session: Session,
     cycle: Cycle,
     accepted: Iterable[str],
-    refused: Iterable[tuple[str, str, str]],
+    refused: Iterable[tuple[str, str, str, str]],
     now: datetime,
 ) -> int:
-    """``application received`` for each accepted member id; ``not accepted`` with the
-    reason (not_core_member, late, incomplete) for each refused (address, name, reason)."""
+    """``application received`` for each accepted member id; ``not accepted`` for each
+    refused (address, member id, reason: not_core_member|late|incomplete, detail)."""
     mailer = Mailer(session, cycle)
     announced = mailer.date(CycleEvent.announce_pairings)
     deadline = mailer.date(CycleEvent.close_applications)
@@ -290,8 +292,15 @@ def applicant_messages(
     ]
     messages += [
         mailer.to_address(
-            K.application_not_accepted, address, address, name, reason=reason, deadline=deadline
+            K.application_not_accepted,
+            member_id or address,
+            address,
+            mailer.name(member_id),
+            reason=reason,
+            reason_detail=detail,
+            deadline=deadline,
         )
-        for address, name, reason in refused
+        for address, member_id, reason, detail in refused
+        if "@" in address
     ]
     return outbox.enqueue(session, [m for m in messages if m is not None], now)

@@ -1,15 +1,17 @@
 """Delivering the outbox: every pending message, once, after the transitions committed."""
 
 import os
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
 from flows.usecases.clock import utcnow
-from infra import outbox
+from infra import audit_log, outbox
 from infra.mail import DeliveryResult, MailSettings, Transport, open_transport
 from infra.settings import Settings
 from infra.tables import MessageRow
@@ -53,21 +55,35 @@ def deliver(
     """Send every pending message; each is marked the moment its fate is known, so a
     crash re-sends at most the one message that was in flight."""
     transport = transport or open_transport(mail_settings())
-    total, done, sent, failed = pending_count(uow), 0, 0, 0
+    total, done = pending_count(uow), 0
+    outcomes: dict[int, Counter[str]] = defaultdict(Counter)
     with uow:
         session = uow.session
 
         def record(result: DeliveryResult) -> None:
-            nonlocal sent, failed
             outbox.mark(session, result.key, str(result.status), result.detail, now())
             session.commit()
-            sent += result.status == "sent"
-            failed += result.status == "failed"
+            outcomes[int(result.key.split("/", 1)[0])][str(result.status)] += 1
 
         for batch in outbox.pending_batches(session):
             transport.deliver(batch, record, _offset(progress, done, total))
             done += len(batch)
-    return DeliveryCounts(sent, failed, pending_count(uow))
+        for year, counts in sorted(outcomes.items()):
+            audit_log.append(
+                session,
+                kind="mail_delivered",
+                cycle_year=year,
+                at=now(),
+                actor="mail delivery",
+                fields=dict(counts),
+                touched=("messages",),
+            )
+        session.commit()
+    return DeliveryCounts(
+        sum(c["sent"] for c in outcomes.values()),
+        sum(c["failed"] for c in outcomes.values()),
+        pending_count(uow),
+    )
 
 
 def _offset(
@@ -81,3 +97,30 @@ def _offset(
 
 def mail_folder() -> Path:
     return mail_settings().mail_dir
+
+
+def list_messages(
+    uow: UnitOfWork, *, year: int | None = None, failed_only: bool = False
+) -> list[dict[str, Any]]:
+    """What the outbox holds, newest first (bodies left out)."""
+    query = select(MessageRow).order_by(MessageRow.id.desc())
+    if year is not None:
+        query = query.where(MessageRow.cycle_year == year)
+    if failed_only:
+        query = query.where(MessageRow.status == "failed")
+    with uow:
+        return [
+            {
+                "id": r.id,
+                "key": r.key,
+                "kind": r.kind,
+                "to_address": r.to_address,
+                "subject": r.subject,
+                "status": r.status,
+                "attempts": r.attempts,
+                "last_error": r.last_error,
+                "queued_at": r.queued_at.isoformat(),
+                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+            }
+            for r in uow.session.scalars(query)
+        ]

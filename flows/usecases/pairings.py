@@ -23,9 +23,9 @@ from domain.matching import (
     propose_pairings,
     waiting_list,
 )
-from flows.usecases.applications import application_of
 from flows.usecases.clock import utcnow
 from infra import audit_log, cycle_settings, cycles
+from infra.applications import application_of
 from infra.tables import (
     ApplicationRow,
     MemberRow,
@@ -108,6 +108,7 @@ def propose(
                 "fixed": sorted(map(list, rules.fixed)),
                 "blocked": sorted(map(list, rules.blocked)),
             },
+            touched=("pairing_sets", "pairs"),
         )
         uow.commit()
         return _proposal_view(set_row, proposal, queue)
@@ -243,6 +244,7 @@ def edit(
             at=now,
             actor=actor,
             fields={"edit": kind, "mentor_id": mentor_id, "mentee_id": mentee_id},
+            touched=("pairing_rules",),
         )
         uow.commit()
     return f"{kind} {mentor_id} → {mentee_id}; run `mentoring pairings propose {year}` to re-solve"
@@ -293,6 +295,7 @@ def approve(
                 "pairs": len(pairs),
                 "pair_list": sorted([p.mentor_id, p.mentee_id] for p in pairs),
             },
+            touched=("pairing_sets",),
         )
         uow.commit()
         return {

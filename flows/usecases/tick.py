@@ -8,7 +8,8 @@ from domain.errors import TransitionRefused
 from domain.schedule import due_event
 from flows.usecases.clock import utcnow
 from flows.usecases.cycles import TransitionResult, fire_event
-from infra import cycles
+from flows.usecases.reminders import queue_reminders
+from infra import audit_log, cycles
 from infra.uow import UnitOfWork
 
 SCHEDULER = "scheduler"
@@ -21,6 +22,7 @@ class TickReport:
     now: datetime
     transitions: list[TransitionResult] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
+    reminders: int = 0
 
 
 def open_cycle_years(uow: UnitOfWork) -> list[int]:
@@ -55,7 +57,26 @@ def run_tick(
             report.transitions.append(result)
             if not result.changed:
                 break
+        report.reminders += _remind(uow, year, report.now)
     return report
+
+
+def _remind(uow: UnitOfWork, year: int, now: datetime) -> int:
+    with uow:
+        cycle = cycles.to_domain(uow.session, cycles.load_row(uow.session, year, for_update=True))
+        queued = queue_reminders(uow.session, cycle, now)
+        if queued:
+            audit_log.append(
+                uow.session,
+                kind="reminders_queued",
+                cycle_year=year,
+                at=now,
+                actor=SCHEDULER,
+                fields={"messages": queued},
+                touched=("messages",),
+            )
+        uow.commit()
+        return queued
 
 
 def _due(uow: UnitOfWork, year: int, now: datetime) -> CycleEvent | None:

@@ -1,0 +1,555 @@
+"""Benchmark of ``mentoring audit``: a large cycle's story, ``--as-of``, and ``audit verify``.
+
+Run ``python benchmarks/bench_audit.py`` from the repository root (SQLite in a temporary
+folder), or add ``--database-url postgresql+psycopg://…/scratch`` for PostgreSQL (that
+database is emptied first; the script refuses one that holds cycles unless ``--wipe``).
+
+Setup writes rows in bulk, not through the CLI: cycle 2026 with 10,000 participants (6,000
+pairs), its outbox (~155,000 messages with bodies of realistic size), tasks, survey answers
+and 100,000 audit records; before it, nine earlier cycles of 100,000 records each, so the
+log holds 1,000,000 records chained with :func:`domain.audit.seal`. Each measurement then
+runs in a fresh subprocess, so its peak memory (``ru_maxrss``) is its own. Not a test.
+"""
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from domain.audit import GENESIS, seal
+from domain.calendar import CycleCalendar
+from domain.cycle import Cycle
+from domain.cycle_states import TARGET_OF, CycleEvent, CycleState
+from flows.usecases import audit as audit_cases
+from flows.usecases.audit_story import story
+from infra import cycles, db, seals
+from infra.audit_log import HEAD_ID
+from infra.tables import (
+    AssessmentResponseRow,
+    AuditHeadRow,
+    AuditRow,
+    Base,
+    CycleRow,
+    MessageRow,
+    PairingSetRow,
+    PairRow,
+    TaskRow,
+)
+from infra.uow import UnitOfWork
+
+YEAR = 2026
+AS_OF = datetime(2027, 3, 15, 12, tzinfo=UTC)
+BATCH = 5_000
+_BODY = (
+    "Dear {name},\n\nThis is a message from the Core Mentoring Program about your "
+    "participation in the {year}\u2013{next} cycle. Your partner is {partner}. Please meet "
+    "at least once a month and record your check-in with the form linked below; the "
+    "committee reads every check-in and follows up where a pair needs help. If your "
+    "circumstances change, write to the committee at mentoring@core.example.org and we "
+    "will find a way forward together.\n\nCheck-in form: https://core.example.org/"
+    "mentoring/check-in\nProgram guide: https://core.example.org/mentoring/guide\n\n"
+    "With thanks,\nThe Core Leadership Development and Mentoring Committee\n"
+)
+_HTML = (
+    '<!DOCTYPE html><html><body style="font-family: sans-serif; color: #222;"><p>Dear '
+    "{name},</p><p>This is a message from the <b>Core Mentoring Program</b> about your "
+    "participation in the {year}&ndash;{next} cycle. Your partner is {partner}.</p><p>"
+    "Please meet at least once a month and record your check-in with the "
+    '<a href="https://core.example.org/mentoring/check-in">check-in form</a>; the committee '
+    "reads every check-in and follows up where a pair needs help.</p><p>If your "
+    "circumstances change, write to the committee at "
+    '<a href="mailto:mentoring@core.example.org">mentoring@core.example.org</a>.</p>'
+    '<p style="color: #555; font-size: 90%;">With thanks,<br>The Core Leadership '
+    "Development and Mentoring Committee</p></body></html>"
+)
+
+
+def pairs_of(participants: int) -> list[tuple[str, str]]:
+    """Two mentees for every mentor in three, one for the others: 40% mentors, 60% mentees."""
+    mentors = [f"M{n:05d}" for n in range(participants * 2 // 5)]
+    mentees = [f"E{n:05d}" for n in range(participants - len(mentors))]
+    return [(mentors[n % len(mentors)], mentee) for n, mentee in enumerate(mentees)]
+
+
+def spread(rng: random.Random, start: datetime, end: datetime) -> datetime:
+    return start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
+
+
+def cycle_events(
+    year: int, pairs: list[tuple[str, str]], records: int, rng: random.Random
+) -> list[tuple[datetime, str, str, dict[str, Any]]]:
+    """A year's audit records (at, kind, actor, fields), in time order."""
+    utc = {e: at.astimezone(UTC) for e, at in CycleCalendar.default(year).milestones.items()}
+    created = utc[CycleEvent.open_call] - timedelta(days=30)
+    out: list[tuple[datetime, str, str, dict[str, Any]]] = [
+        (created, "cycle_created", "chair", {"timezone": "America/Chicago"})
+    ]
+    source = CycleState.planned
+    for event in (e for e in CycleEvent if e is not CycleEvent.cancel):
+        target = TARGET_OF[event]
+        fields: dict[str, Any] = {
+            "event": str(event),
+            "source": str(source),
+            "target": str(target),
+            "trigger": "schedule",
+            "reason": None,
+            "flow_run_id": f"00000000-0000-4000-8000-{year:04d}{event.value[:8]:0>8}",
+            "early": False,
+            "messages": len(pairs),
+            "tasks": 0,
+        }
+        out.append((utc[event] + timedelta(hours=7), "transition", "scheduler", fields))
+        source = target
+    opens, closes = utc[CycleEvent.open_call], utc[CycleEvent.close_applications]
+    for _ in range(5):
+        out.append((spread(rng, created, opens), "calendar_changed", "chair", {"changes": {}}))
+        out.append((spread(rng, opens, closes), "matching_settings", "chair", {"weights": {}}))
+    for n in range(200):
+        rejected = [
+            {"line": 2 + k, "member_id": f"X{n:03d}{k}", "reason": "not on the Core roster"}
+            for k in range(5)
+        ]
+        fields = {
+            "file": f"applications-{n:03d}.csv",
+            "imported": 50,
+            "replaced": [],
+            "rejected": rejected,
+            "late_override": False,
+        }
+        out.append((spread(rng, opens, closes), "applications_imported", "chair", fields))
+    review = utc[CycleEvent.announce_pairings] - timedelta(days=20)
+    for n in range(50):
+        fields = {"set_id": n + 1, "pairs": len(pairs), "unmatched": 12, "total_score": 1e5}
+        fields |= {"fixed": [], "blocked": []}
+        out.append((review + timedelta(hours=3 * n), "pairings_proposed", "Pat Chair", fields))
+    for n in range(records // 20):
+        mentor, mentee = rng.choice(pairs)
+        fields = {"edit": "block", "mentor_id": mentor, "mentee_id": mentee}
+        out.append((review + timedelta(seconds=30 * n), "pairing_edited", "Sam Member", fields))
+    pair_list = sorted([m, e] for m, e in pairs)
+    for n in range(3):
+        fields = {"set_id": 48 + n, "pairs": len(pairs), "pair_list": pair_list}
+        at = review + timedelta(days=7 + n)
+        out.append((at, "pairings_approved", "Pat Chair", fields))
+    ends = utc[CycleEvent.complete_assessment]
+    for n in range(365):
+        at = opens + timedelta(days=n, hours=12)
+        out.append((at, "reminders_queued", "scheduler", {"messages": 40}))
+    for _ in range(20):
+        at = spread(rng, utc[CycleEvent.end_mentoring], ends)
+        fields = {"file": "survey.csv", "imported": 300, "replaced": 3, "rejected": []}
+        out.append((at, "assessment_imported", "chair", fields))
+    for n in range(records // 2):
+        at = opens + timedelta(minutes=10 * n)
+        out.append((at, "mail_delivered", "mail delivery", {"sent": 4, "failed": 0}))
+    begins = utc[CycleEvent.start_mentoring]
+    for n in range(records - len(out)):
+        mentor, mentee = pairs[n % len(pairs)]
+        key = f"{year}/start_mentoring/check-in/{n // len(pairs)}/{mentor}/{mentee}"
+        fields = {"task": key, "title": f"check-in of {mentor} and {mentee}"}
+        out.append((spread(rng, begins, ends), "task_done", mentee, fields))
+    out.sort(key=lambda r: r[0])
+    return out
+
+
+class Chain:
+    """Appends sealed audit records in bulk, keeping the head as it goes."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow, self.seq, self.prev = uow, 0, GENESIS
+
+    def write(self, year: int, events: list[tuple[datetime, str, str, dict[str, Any]]]) -> None:
+        rows: list[dict[str, Any]] = []
+        for at, kind, actor, fields in events:
+            self.seq += 1
+            digest = seal(self.seq, kind, year, at, actor, fields, self.prev)
+            rows.append(
+                {
+                    "seq": self.seq,
+                    "kind": kind,
+                    "cycle_year": year,
+                    "at": at,
+                    "actor": actor,
+                    "fields": fields,
+                    "prev_hash": self.prev,
+                    "hash": digest,
+                }
+            )
+            self.prev = digest
+            if len(rows) == BATCH:
+                self._flush(rows)
+                rows = []
+        self._flush(rows)
+
+    def _flush(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        with self.uow:
+            self.uow.session.execute(insert(AuditRow), rows)
+            head = self.uow.session.get(AuditHeadRow, HEAD_ID)
+            if head is None:
+                self.uow.session.add(AuditHeadRow(id=HEAD_ID, seq=self.seq, hash=self.prev))
+            else:
+                head.seq, head.hash = self.seq, self.prev
+            self.uow.commit()
+
+
+def bulk(uow: UnitOfWork, model: type[Base], rows: Iterator[dict[str, Any]]) -> int:
+    """Insert rows in batches, each its own transaction; returns how many."""
+    batch: list[dict[str, Any]] = []
+    count = 0
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            count += _insert(uow, model, batch)
+            batch = []
+    return count + (_insert(uow, model, batch) if batch else 0)
+
+
+def _insert(uow: UnitOfWork, model: type[Base], batch: list[dict[str, Any]]) -> int:
+    with uow:
+        uow.session.execute(insert(model), batch)
+        uow.commit()
+    return len(batch)
+
+
+MESSAGE_PLAN = (  # kind, per pair side (True) or per participant (False), copies, share sent
+    ("application_received", False, 1, 1.0),
+    ("pairing_notice", True, 1, 1.0),
+    ("orientation_invitation", False, 1, 1.0),
+    ("mentoring_begins", True, 1, 1.0),
+    ("checkin_reminder", True, 6, 0.995),
+    ("midpoint_check", True, 1, 0.995),
+    ("mentoring_ends", True, 1, 0.995),
+    ("assessment_invitation", False, 1, 0.99),
+    ("assessment_reminder", False, 1, 0.0),
+)
+
+
+def messages(
+    year: int, pairs: list[tuple[str, str]], rng: random.Random
+) -> Iterator[dict[str, Any]]:
+    opens = datetime(year, 8, 1, 12, tzinfo=UTC)
+    people = sorted({m for pair in pairs for m in pair})
+    sides = [(m, e) for m, e in pairs] + [(e, m) for m, e in pairs]
+    for step, (kind, per_side, copies, sent_share) in enumerate(MESSAGE_PLAN):
+        targets = sides if per_side else [(p, "") for p in people]
+        for copy in range(copies):
+            queued = opens + timedelta(days=40 * step + 30 * copy)
+            for me, partner in targets:
+                roll = rng.random()
+                status = "sent" if roll < sent_share else ("failed" if roll < 0.999 else "pending")
+                if sent_share == 0.0:
+                    status = "pending"
+                context = {"name": me, "partner": partner, "year": year, "next": year + 1}
+                yield {
+                    "key": f"{year}/{kind}/{me}/{partner}/{copy}",
+                    "cycle_year": year,
+                    "kind": kind,
+                    "to_address": f"{me.lower()}@example.org",
+                    "to_name": me,
+                    "subject": f"Core Mentoring Program: {kind.replace('_', ' ')}",
+                    "text_body": _BODY.format(**context),
+                    "html_body": _HTML.format(**context),
+                    "attachments": [],
+                    "status": status,
+                    "attempts": 1,
+                    "last_error": "550 mailbox unavailable" if status == "failed" else None,
+                    "queued_at": queued,
+                    "sent_at": queued + timedelta(minutes=5) if status == "sent" else None,
+                }
+
+
+def tasks(year: int, pairs: list[tuple[str, str]], done: int) -> Iterator[dict[str, Any]]:
+    """Each pair's first meeting and seven check-ins, and each participant's survey; the
+    first ``done`` of them done (as many as the log has ``task_done`` records for)."""
+    begins = datetime(year, 12, 1, 12, tzinfo=UTC)
+    survey_due = datetime(year + 1, 8, 1, 5, tzinfo=UTC)
+    specs = [
+        (f"check-in/{month}/{mentor}/{mentee}", mentee, begins + timedelta(days=14 + 30 * month))
+        for month in range(8)
+        for mentor, mentee in pairs
+    ]
+    specs += [
+        (f"survey/{member}", member, survey_due)
+        for member in sorted({m for pair in pairs for m in pair})
+    ]
+    for made, (key, member, due) in enumerate(specs):
+        title = (
+            "Answer the program assessment survey"
+            if key.startswith("survey")
+            else (
+                f"{'First meeting' if key.startswith('check-in/0/') else 'Check-in'} of "
+                + key.split("/", 2)[2].replace("/", " and ")
+            )
+        )
+        yield {
+            "key": f"{year}/{key}",
+            "cycle_year": year,
+            "audience": "participant",
+            "member_id": member,
+            "title": title,
+            "due_at": due,
+            "created_at": begins,
+            "done_at": due - timedelta(days=2) if made < done else None,
+            "done_by": member if made < done else None,
+        }
+
+
+def answers(
+    year: int, pairs: list[tuple[str, str]], rng: random.Random
+) -> Iterator[dict[str, Any]]:
+    at = datetime(year + 1, 7, 10, tzinfo=UTC)
+    places = sorted({(m, "mentor") for m, _ in pairs} | {(e, "mentee") for _, e in pairs})
+    for member, role in places:
+        if rng.random() < 0.65:
+            yield {
+                "cycle_year": year,
+                "member_id": member,
+                "role": role,
+                "submitted_at": at,
+                "overall": rng.choice((3, 4, 4, 5)),
+                "goals_met": rng.choice((2, 3, 4, 5)),
+                "would_recommend": rng.random() < 0.9,
+                "will_continue": rng.random() < 0.6,
+                "comments": "",
+            }
+
+
+def wipe(url: str, allowed: bool) -> None:
+    engine = db.engine_for(url)
+    with engine.connect() as conn:
+        has_cycles = engine.dialect.has_table(conn, "cycles") and conn.scalar(
+            select(func.count()).select_from(CycleRow)
+        )
+    if has_cycles and not allowed:
+        sys.exit(f"{db.redacted(url)} holds cycles; give a scratch database or add --wipe")
+    db.upgrade(url)
+    if engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def build(
+    url: str, participants: int, records: int, history: int, say: Callable[[str], None]
+) -> None:
+    rng = random.Random(2026)
+    uow = UnitOfWork(db.session_factory(url))
+    pairs = pairs_of(participants)
+    chain = Chain(uow)
+    started = time.perf_counter()
+    for year in range(YEAR - history, YEAR):
+        chain.write(year, cycle_events(year, pairs, records, rng))
+        say(
+            f"  history: cycle {year}, {chain.seq:,} records "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
+    with uow:
+        row = cycles.add(uow.session, Cycle(YEAR, CycleCalendar.default(YEAR)), datetime.now(UTC))
+        row.state, row.version = "assessed", 1
+        pairing = PairingSetRow(
+            cycle_year=YEAR, status="approved", proposed_at=datetime(YEAR, 10, 15, tzinfo=UTC)
+        )
+        uow.session.add(pairing)
+        uow.commit()
+        set_id = pairing.id
+    bulk(
+        uow,
+        PairRow,
+        (
+            {
+                "set_id": set_id,
+                "mentor_id": m,
+                "mentee_id": e,
+                "score": 60.0,
+                "explanation": "shared area; career step",
+                "status": "active" if n % 97 else "ended",
+            }
+            for n, (m, e) in enumerate(pairs)
+        ),
+    )
+    sent = bulk(uow, MessageRow, messages(YEAR, pairs, rng))
+    say(f"  cycle {YEAR}: {sent:,} messages ({time.perf_counter() - started:.0f} s)")
+    events = cycle_events(YEAR, pairs, records, rng)
+    done = sum(kind == "task_done" for _, kind, _, _ in events)
+    made = bulk(uow, TaskRow, tasks(YEAR, pairs, done))
+    done = min(done, made)
+    made_answers = bulk(uow, AssessmentResponseRow, answers(YEAR, pairs, rng))
+    with uow:
+        digests = seals.digests(uow.session, seals.AUDITED_TABLES, YEAR)
+    at, kind, actor, fields = events[-1]
+    events[-1] = (at, kind, actor, {**fields, "digests": digests})
+    chain.write(YEAR, events)
+    say(
+        f"  cycle {YEAR}: {len(pairs):,} pairs, {made:,} tasks ({done:,} done), "
+        f"{made_answers:,} survey answers, {len(events):,} audit records; log holds "
+        f"{chain.seq:,} records ({time.perf_counter() - started:.0f} s)"
+    )
+
+
+def measure(url: str, what: str, repeat: int) -> dict[str, Any]:
+    """Run one operation ``repeat`` times in this (fresh) process; times and peak memory."""
+    uow = UnitOfWork(db.session_factory(url))
+    times, size, detail = [], 0, ""
+    for _ in range(repeat):
+        start = time.perf_counter()
+        if what == "verify":
+            checked, problems = audit_cases.verify(uow)
+            detail = f"{checked:,} records, {len(problems)} problem(s)"
+        else:
+            data = story(uow, YEAR, AS_OF if what == "as-of" else None)
+            size = len(json.dumps(data, indent=2, default=str))
+            detail = (
+                f"state {data['state']}, {len(data['transitions'])} transitions, "
+                f"{len(data['pairing_decisions']):,} pairing decisions, "
+                f"{data['messages']['total']['queued']:,} messages, "
+                f"{data['tasks']['total']['created']:,} tasks, JSON {size / 1e6:.1f} MB"
+            )
+        times.append(time.perf_counter() - start)
+    return {"what": what, "times": times, "peak_mb": peak_mb(), "detail": detail}
+
+
+def peak_mb() -> float:
+    """This process's peak resident set. ``VmHWM`` rather than ``ru_maxrss``: the latter
+    survives fork and exec, so a child would report the builder's peak."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_subprocess(url: str, what: str, repeat: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--database-url",
+            url,
+            "--measure",
+            what,
+            "--repeat",
+            str(repeat),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+_WHOLE_COMMAND = """
+import sys
+from datetime import datetime
+import flows.cli
+from flows.cli_assessment import print_story
+from flows.usecases.audit_story import story
+from infra.uow import UnitOfWork
+as_of = datetime.fromisoformat(sys.argv[1]) if len(sys.argv) > 1 else None
+print_story(story(UnitOfWork.from_settings(), %d, as_of), "json")
+"""
+
+
+def whole_command(url: str, as_of: datetime | None) -> float:
+    """Seconds for a fresh interpreter to import the CLI, tell the story and print its JSON:
+    what ``mentoring audit YEAR --json`` costs once ``flows/cli.py`` calls ``story``."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", _WHOLE_COMMAND % YEAR, *([as_of.isoformat()] if as_of else [])],
+        env={**os.environ, "MENTORING_DATABASE_URL": url},
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    return time.perf_counter() - start
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    with open("/proc/meminfo") as info:
+        total_kb = int(info.readline().split()[1])
+    return (
+        f"{platform.system()} {platform.machine()}, {cores} cores, "
+        f"{total_kb / 1024 / 1024:.0f} GB RAM; Python {platform.python_version()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
+    parser.add_argument("--wipe", action="store_true", help="empty a database that holds cycles")
+    parser.add_argument("--participants", type=int, default=10_000)
+    parser.add_argument("--records", type=int, default=100_000, help="audit records per cycle")
+    parser.add_argument("--history", type=int, default=9, help="earlier cycles in the log")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure a database an earlier run built"
+    )
+    parser.add_argument("--measure", choices=("story", "as-of", "verify"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.database_url, args.measure, args.repeat)))
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-audit-") as folder:
+        url = args.database_url or f"sqlite:///{Path(folder) / 'audit.db'}"
+        print(f"# Audit benchmark\n\nRun {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.")
+        print(f"Database: {db.engine_for(url).dialect.name} ({db.redacted(url)}).\n")
+        if args.reuse:
+            print("Setup: reused the database an earlier run built.")
+        else:
+            print("Setup (bulk inserts, not timed below):")
+            wipe(url, args.wipe)
+            build(url, args.participants, args.records, args.history, print)
+        if url.startswith("sqlite:///"):
+            size = Path(url.removeprefix("sqlite:///")).stat().st_size
+            print(f"  database file: {size / 1e6:,.0f} MB")
+        print(
+            "\nEach row: a fresh process, the operation run "
+            f"{args.repeat} times (first = cold process, then warm); peak = that process's "
+            "maximum resident set (VmHWM).\n"
+        )
+        print("| operation | first s | median s | peak MB | what it returned |")
+        print("|---|---:|---:|---:|---|")
+        labels = {
+            "story": f"`audit {YEAR} --json` (story + JSON)",
+            "as-of": f"`audit {YEAR} --as-of {AS_OF:%Y-%m-%dT%H:%M}Z --json`",
+            "verify": "`audit verify` (chain + table digests)",
+        }
+        for what in ("story", "as-of", "verify"):
+            repeat = 1 if what == "verify" else args.repeat
+            r = in_subprocess(url, what, repeat)
+            print(
+                f"| {labels[what]} | {r['times'][0]:.2f} | {statistics.median(r['times']):.2f} "
+                f"| {r['peak_mb']:.0f} | {r['detail']} |",
+                flush=True,
+            )
+        for label, as_of in (("story", None), ("--as-of", AS_OF)):
+            seconds = whole_command(url, as_of)
+            print(
+                f"| whole process, {label}: start Python, import the CLI, print the JSON "
+                f"| {seconds:.2f} | | | |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

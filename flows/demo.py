@@ -1,0 +1,200 @@
+"""``mentoring demo``: a whole cycle, planned → assessed, through the real Prefect flows.
+
+It runs on embedded defaults in a folder of its own (SQLite, .eml mail, an ephemeral
+Prefect server), with a simulated clock: each step runs the daily-tick flow as if it
+were that day, so a year passes in seconds. The committee's pairing approval is the
+real pause-for-input flow, answered by the demo from another thread.
+"""
+
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def prepare_environment(folder: Path) -> None:
+    """Point everything at ``folder`` before Prefect is imported (it reads settings once)."""
+    for sub in ("mentoring.db", "mail", "prefect"):
+        path = folder / sub
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ.update(
+        {
+            "MENTORING_HOME": str(folder),
+            "MENTORING_DATABASE_URL": f"sqlite:///{folder / 'mentoring.db'}",
+            "MENTORING_MAIL_DIR": str(folder / "mail"),
+            "PREFECT_HOME": str(folder / "prefect"),
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+        }
+    )
+    for name in ("PREFECT_API_URL", "MENTORING_SMTP_HOST"):
+        os.environ.pop(name, None)
+
+
+@dataclass
+class DemoLog:
+    """What the demo did, for the closing summary and ``--json``."""
+
+    year: int
+    flow_runs: list[dict[str, str]] = field(default_factory=list)
+
+    def record(self, name: str, state: Any) -> Any:
+        self.flow_runs.append(
+            {"flow": name, "id": str(state.state_details.flow_run_id), "state": str(state.name)}
+        )
+        if not state.is_completed():
+            raise RuntimeError(f"demo step {name} ended {state.name}: {state.message}")
+        return state.result()
+
+
+def at(year: int, month: int, day: int, hour: int = 7) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=CHICAGO)
+
+
+def run_demo(folder: Path, year: int, say: Callable[[str], None]) -> dict[str, Any]:
+    """Walk cycle ``year`` from planned to assessed; returns the summary."""
+    prepare_environment(folder)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    started = time.monotonic()
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        log = _walk(folder, year, say)
+    summary = _summary(folder, log)
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    return summary
+
+
+def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
+    from flows.daily_tick import daily_tick
+    from flows.deliver_notifications import deliver_notifications
+    from flows.demo_data import write_demo_files
+    from flows.usecases import applications, cycles, members
+    from infra import db
+    from infra.settings import Settings
+    from infra.uow import UnitOfWork
+
+    log = DemoLog(year)
+    db.upgrade(Settings.from_env().database_url)
+    uow = UnitOfWork.from_settings()
+    cycles.create_cycle(
+        uow, year, timezone="America/Chicago", milestones={}, actor="demo", now=at(year, 7, 1)
+    )
+    say(f"created cycle {year} (planned) in {folder}")
+    roster, apps = write_demo_files(folder / "inputs", year)
+    loaded = members.import_roster(uow, roster, actor="demo", now=at(year, 7, 15))
+    say(f"roster: {loaded.added} Core members")
+
+    def tick(when: datetime, label: str) -> None:
+        result = log.record("daily-tick", daily_tick(now=when, return_state=True))
+        moved = ", ".join(f"{t['source']} → {t['target']}" for t in result["transitions"])
+        delivered = log.record("deliver-notifications", deliver_notifications(return_state=True))
+        say(
+            f"{when:%Y-%m-%d} {label}: {moved or 'no transition'}; "
+            f"{delivered['sent']} message(s) delivered"
+        )
+
+    tick(at(year, 8, 1), "call for applications")
+    imported = applications.import_applications(
+        uow, year, apps, actor="demo", now=at(year, 9, 1, 12)
+    )
+    say(f"applications: {imported.imported} accepted, {len(imported.rejected)} refused")
+    tick(at(year, 9, 24), "deadline reminder")
+    tick(at(year, 10, 1), "applications close")
+    _review(log, year, at(year, 10, 15, 10), say)
+    for month, day, label in (
+        (11, 5, "pairings announced"),
+        (11, 20, "orientation"),
+        (12, 1, "formal mentoring begins"),
+    ):
+        tick(at(year, month, day), label)
+    for month in range(1, 7):
+        tick(at(year + 1, month, 2), "monthly check-in")
+    tick(at(year + 1, 7, 1), "formal mentoring ends")
+    tick(at(year + 1, 7, 25), "assessment reminder")
+    tick(at(year + 1, 8, 1), "assessment closes")
+    return log
+
+
+def _review(log: DemoLog, year: int, when: datetime, say: Callable[[str], None]) -> None:
+    """Run the pause-for-approval flow and answer it as the committee would."""
+    from flows.pairing_review import review_pairings
+
+    outcome: dict[str, Any] = {}
+    runner = threading.Thread(
+        target=lambda: outcome.update(
+            state=review_pairings(year, max_rounds=2, poll_seconds=1, now=when, return_state=True)
+        ),
+        daemon=True,
+    )
+    runner.start()
+    run_id = _wait_for_pause(runner)
+    say("pairing proposal posted; the committee approves it in the run's resume form")
+    from prefect.flow_runs import resume_flow_run
+
+    resume_flow_run(run_id, run_input={"reviewer": "Demo Committee", "approve": True})
+    runner.join(timeout=120)
+    result = log.record("review-pairings", outcome["state"])
+    say(f"{result['message']}")
+
+
+def _wait_for_pause(runner: threading.Thread, timeout: float = 60) -> Any:
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    deadline = time.monotonic() + timeout
+    paused = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+    )
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline and runner.is_alive():
+            for run in client.read_flow_runs(flow_run_filter=paused):
+                if run.state and run.state.state_details.run_input_keyset:
+                    return run.id
+            time.sleep(0.2)
+    raise RuntimeError("the pairing review flow did not pause for input")
+
+
+def _summary(folder: Path, log: DemoLog) -> dict[str, Any]:
+    from flows.usecases import audit, cycles, followups, notifications, pairings
+    from infra.uow import UnitOfWork
+
+    uow = UnitOfWork.from_settings()
+    shown = cycles.describe(uow, log.year)
+    with uow:
+        pair_count = len(pairings.approved_pairs(uow.session, log.year))
+    sent = notifications.list_messages(uow, year=log.year)
+    task_list = followups.list_tasks(uow, log.year)
+    checked, problems = audit.verify(uow)
+    return {
+        "year": log.year,
+        "state": shown["state"],
+        "flow_runs": log.flow_runs,
+        "pairs": pair_count,
+        "messages": sum(m["status"] == "sent" for m in sent),
+        "messages_by_kind": dict(Counter(m["kind"] for m in sent)),
+        "tasks": len(task_list),
+        "transitions": len(audit.history(uow, log.year)["transitions"]),
+        "audit_records": checked,
+        "audit_intact": not problems,
+        "database": os.environ["MENTORING_DATABASE_URL"],
+        "mail_folder": str(folder / "mail"),
+    }

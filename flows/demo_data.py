@@ -1,0 +1,161 @@
+"""Synthetic Core members and applications for the demo (deterministic, no real people)."""
+
+import csv
+import random
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from domain.applications import Area
+
+FIRST = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jamal",
+    "Kira",
+    "Luis",
+    "Maya",
+    "Nikhil",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+]
+LAST = [
+    "Adams",
+    "Baker",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ito",
+    "Jones",
+    "Khan",
+    "Lopez",
+    "Mbeki",
+    "Novak",
+    "Okafor",
+    "Patel",
+]
+INSTITUTIONS = [
+    ("Prairie State University Library", "academic"),
+    ("Metro City Public Library", "public"),
+    ("Lakeshore Community College", "academic"),
+    ("Hill County Library District", "public"),
+    ("State Law Library", "special"),
+    ("Northern Schools Media Center", "school"),
+    ("Great Plains Library Consortium", "consortium"),
+    ("River Valley Public Library", "public"),
+    ("Coastal University Libraries", "academic"),
+    ("Museum of Natural History Library", "special"),
+]
+ZONES = ["America/Chicago", "America/New_York", "America/Denver", "America/Los_Angeles"]
+GOALS = {
+    "mentee": [
+        "career planning after library school",
+        "moving into management",
+        "succession planning for my department",
+        "job search and interviews",
+        "leading a systems migration",
+        "shaping my career in metadata",
+    ],
+    "mentor": [
+        "management and leadership coaching",
+        "metadata strategy and linked data",
+        "facilities planning and renovation",
+        "technology and systems migration",
+        "assessment and user research",
+        "preservation and conservation practice",
+    ],
+}
+ROSTER_HEADER = [
+    "member_id",
+    "first_name",
+    "last_name",
+    "email",
+    "institution",
+    "membership_expires",
+]
+APPLICATION_HEADER = [
+    "submitted_at",
+    "member_id",
+    "email",
+    "role",
+    "areas",
+    "career_stage",
+    "institution",
+    "library_type",
+    "time_zone",
+    "goals",
+    "max_mentees",
+]
+
+
+def write_demo_files(
+    folder: Path, year: int, members: int = 90, seed: int = 7
+) -> tuple[Path, Path]:
+    """A roster and an applications file for cycle ``year``; returns their paths."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    people = []
+    for n in range(members):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        institution, kind = rng.choice(INSTITUTIONS)
+        expires = date(year + 2, 1 + n % 12, 1) if n % 15 else date(year, 3, 1)
+        people.append(
+            (
+                f"D{n:04d}",
+                first,
+                last,
+                f"{first}.{last}.{n}@example.org".lower(),
+                institution,
+                kind,
+                expires,
+            )
+        )
+    roster = folder / "roster.csv"
+    with roster.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ROSTER_HEADER)
+        for pid, first, last, email, institution, _, expires in people:
+            writer.writerow([pid, first, last, email, institution, expires.isoformat()])
+    applications = folder / "applications.csv"
+    opens = datetime(year, 8, 3, 9)
+    with applications.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(APPLICATION_HEADER)
+        for n, (pid, _, _, email, institution, kind, _) in enumerate(people[:60]):
+            role = "mentor" if n % 3 == 0 else "both" if n % 10 == 1 else "mentee"
+            stage = (
+                rng.choice(["senior", "mid"])
+                if role != "mentee"
+                else rng.choice(["student", "early", "early", "mid"])
+            )
+            areas = ";".join(str(a) for a in rng.sample(list(Area), rng.randint(1, 3)))
+            goals = rng.choice(GOALS["mentee" if role == "mentee" else "mentor"])
+            writer.writerow(
+                [
+                    (opens + timedelta(hours=13 * n)).isoformat(timespec="minutes"),
+                    pid,
+                    email,
+                    role,
+                    areas,
+                    stage,
+                    institution,
+                    kind,
+                    rng.choice(ZONES),
+                    goals,
+                    "" if role == "mentee" else rng.randint(1, 3),
+                ]
+            )
+    return roster, applications

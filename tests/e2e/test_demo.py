@@ -1,0 +1,33 @@
+"""``mentoring demo`` walks a whole cycle through the real flows, as a newcomer runs it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_the_demo_walks_a_cycle_from_planned_to_assessed(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MENTORING_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "demo", "--json", "--folder", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    assert summary["state"] == "assessed"
+    assert summary["transitions"] == 7 and summary["audit_intact"] is True
+    assert summary["pairs"] > 0 and summary["messages"] > 0
+    flows = {run["flow"] for run in summary["flow_runs"]}
+    assert flows == {"daily-tick", "deliver-notifications", "review-pairings"}
+    assert all(run["state"] == "Completed" for run in summary["flow_runs"])
+    mail = list((tmp_path / "d" / "mail").glob("*.eml"))
+    assert len(mail) == summary["messages"]
+    kinds = summary["messages_by_kind"]
+    assert kinds["pairing_notice"] == 2 * summary["pairs"]
+    assert kinds["orientation_invitation"] > 0 and kinds["assessment_invitation"] > 0
