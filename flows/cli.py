@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import DomainError
+from flows.cli_assessment import assessment_app, print_story
 from flows.cli_support import (
     JsonOption,
     emit,
@@ -26,13 +27,16 @@ from flows.cli_support import (
     parse_when,
     with_milestone_options,
 )
+from flows.serve import serve_command
 from flows.usecases import applications as application_cases
+from flows.usecases import assessment as assessment_cases
 from flows.usecases import audit as audit_cases
 from flows.usecases import cycles as cycle_cases
 from flows.usecases import followups as followup_cases
 from flows.usecases import members as member_cases
 from flows.usecases import notifications as notification_cases
 from flows.usecases import pairings as pairing_cases
+from flows.usecases.audit_story import story
 from flows.usecases.tick import run_tick
 from infra import db
 from infra.form_mapping import load_mapping
@@ -65,6 +69,8 @@ tasks_app = typer.Typer(help="Deadlines and follow-up tasks.", no_args_is_help=T
 app.add_typer(pairings_app, name="pairings")
 app.add_typer(notifications_app, name="notifications")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(assessment_app, name="assessment")
+app.command("serve")(serve_command)
 
 Year = Annotated[int, typer.Argument(help="The cycle's year: the year its call opens (August).")]
 Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log).")]
@@ -94,9 +100,10 @@ def cycle_create(
     as_json: JsonOption = False,
     milestones: dict[CycleEvent, str] | None = None,
 ) -> None:
-    """Create the cycle for YEAR in state [bold]planned[/bold] with the default calendar
-    (call opens Aug 1, closes Sep 30, pairings Nov 5, orientation Nov 20, mentoring
-    Dec 1 → Jun 30, assessment closes Aug 1). Move any milestone with its option."""
+    """Create the cycle for YEAR in state [bold]planned[/bold].
+
+    The default calendar (call opens Aug 1, closes Sep 30, pairings Nov 5, orientation Nov 20,
+    mentoring Dec 1 → Jun 30, assessment closes Aug 1). Move any milestone with its option."""
     created, message = cycle_cases.create_cycle(
         uow(),
         year,
@@ -128,22 +135,39 @@ def cycle_reschedule(
 
 @cycle_app.command("list")
 def cycle_list(as_json: JsonOption = False) -> None:
-    """Every cycle, past and present, with its state."""
+    """Every cycle, past and present, with its state and outcome.
+
+    The outcome: pairs still active at the end, completion, the assessment's response rate and
+    mean overall score."""
     rows = cycle_cases.list_all(uow())
+    outcomes = {o["year"]: o for o in assessment_cases.cycle_outcomes(uow())}
+    for row in rows:
+        outcome = outcomes[row["year"]]
+        row["outcome"] = {k: v for k, v in outcome.items() if k not in ("year", "state")}
 
     def human() -> None:
-        table = Table("year", "state", "time zone", "next milestone")
+        table = Table(
+            "year", "state", "next milestone", "pairs", "completion", "response rate", "overall"
+        )
         for c in rows:
             upcoming = next(iter(c["allowed_events"]), "")
+            o = c["outcome"]
             table.add_row(
                 str(c["year"]),
                 c["state"],
-                c["timezone"],
                 f"{upcoming} {c['calendar'].get(upcoming, '')}".strip(),
+                str(o["pairs"]),
+                _percent(o["completion"]),
+                _percent(o["response_rate"]),
+                "—" if o["mean_overall"] is None else f"{o['mean_overall']:.2f} / 5",
             )
         out.print(table if rows else "no cycles yet: `mentoring cycle create YEAR`")
 
     emit({"cycles": rows}, as_json, human)
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
 
 
 @cycle_app.command("show")
@@ -186,9 +210,11 @@ def members_import(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Load or refresh the roster (member_id,first_name,last_name,email,institution,
-    membership_expires). A member is a Core member until membership_expires has passed.
-    Importing the same file again changes nothing."""
+    """Load or refresh the Core membership roster.
+
+    Columns: member_id,first_name,last_name,email,institution,membership_expires. A member is a
+    Core member until membership_expires has passed. Importing the same file again changes
+    nothing."""
     result = member_cases.import_roster(
         uow(), file, actor=actor or getpass.getuser(), dry_run=dry_run
     )
@@ -230,7 +256,9 @@ def applications_import(
     actor: Annotated[str, typer.Option("--actor", help="Who imports (audited).")] = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Validate every line and load the valid ones together (or none, on --dry-run).
+    """Validate applications to cycle YEAR and load the valid ones.
+
+    Valid lines go in together (or none, on --dry-run).
     A member's repeated application replaces the earlier one; refused lines are listed
     with their line number (the header is line 1) and the reason."""
     result = application_cases.import_applications(
@@ -262,8 +290,10 @@ def applications_import(
 
 @pairings_app.command("propose")
 def pairings_propose(year: Year, actor: OptionalActor = "", as_json: JsonOption = False) -> None:
-    """Compute the optimal pairing set (maximum total score, then most mentees paired)
-    around the committee's fixed and blocked pairs, and keep it as the proposal."""
+    """Compute the optimal pairing set and keep it as the proposal.
+
+    Maximum total score, then most mentees paired, around the committee's fixed and blocked
+    pairs."""
     view = pairing_cases.propose(uow(), year, actor=actor or getpass.getuser())
 
     def human() -> None:
@@ -383,8 +413,10 @@ def pairings_export(
 
 @notifications_app.command("deliver")
 def notifications_deliver(as_json: JsonOption = False) -> None:
-    """Send every queued message (SMTP from MENTORING_SMTP_*, or .eml files in the mail
-    folder when no server is set). Safe to run again: nothing is sent twice."""
+    """Send every queued message; safe to run again.
+
+    SMTP from MENTORING_SMTP_*, or .eml files in the mail folder when no server is
+    set. Nothing is sent twice."""
     with Progress(
         *Progress.get_default_columns(),
         MofNCompleteColumn(),
@@ -471,8 +503,9 @@ def demo(
     year: Annotated[int, typer.Option("--year", help="The cycle year to walk.")] = 2026,
     as_json: JsonOption = False,
 ) -> None:
-    """Walk a whole cycle, planned → assessed, through the real Prefect flows, on
-    synthetic members and applications, with a simulated clock (a year in seconds).
+    """Walk a whole cycle, planned → assessed, through the real Prefect flows.
+
+    Synthetic members and applications, a simulated clock (a year in seconds).
     Needs no server: SQLite, .eml files and an ephemeral Prefect server in FOLDER."""
     from flows.demo import run_demo
 
@@ -545,35 +578,32 @@ def audit(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The history up to this moment (ISO datetime).")
     ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="text|md|html|json",
+            help="text: tables for the terminal; md or html: a document for the records; json.",
+        ),
+    ] = "text",
     as_json: JsonOption = False,
 ) -> None:
-    """A cycle's whole history, or [bold]audit verify[/bold]."""
+    """A cycle's whole story, or [bold]audit verify[/bold].
+
+    The story in order — transitions (who, how, why, which flow run),
+    applications received and refused, pairing decisions, messages by kind (queued, sent,
+    failed), tasks (done, overdue). With --as-of, the
+    cycle as it stood at that moment: its state, its counts and who was paired."""
     if year_or_verify == "verify":
         _verify(as_json)
         return
     if not year_or_verify.isdigit():
         raise typer.BadParameter(f"{year_or_verify!r}: give a year (2026) or 'verify'")
-    data = audit_cases.history(uow(), int(year_or_verify), parse_when(as_of))
-
-    def human() -> None:
-        table = Table(
-            "at (UTC)",
-            "event",
-            "now",
-            "by",
-            "reason / flow run",
-            title=f"cycle {data['year']}: {data['state']}",
-        )
-        for t in data["transitions"]:
-            extra = " ".join(x for x in (t["reason"], t["flow_run_id"]) if x)
-            table.add_row(
-                t["at"][:16], t["event"], t["target"], f"{t['actor']} ({t['trigger']})", extra
-            )
-        out.print(table)
-        for r in data["records"]:
-            out.print(f"{r['at'][:16]}  {r['kind']} by {r['actor']}")
-
-    emit(data, as_json, human)
+    if fmt not in ("text", "md", "html", "json"):
+        raise typer.BadParameter(f"{fmt!r}: choose text, md, html or json", param_hint="--format")
+    data = story(uow(), int(year_or_verify), parse_when(as_of))
+    print_story(data, "json" if as_json else fmt)
 
 
 def _verify(as_json: bool) -> None:

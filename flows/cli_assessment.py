@@ -50,10 +50,11 @@ def assessment_import(
     actor: Annotated[str, typer.Option("--actor", help="Who imports (audited).")] = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Load the survey responses of cycle YEAR while it is [bold]ended[/bold] (the July
-    survey window). Only the cycle's paired participants may answer, for the role they
-    took part in; a later answer replaces an earlier one. Refused lines are listed with
-    their line number (the header is line 1) and the reason."""
+    """Load the survey responses of cycle YEAR (the July survey window).
+
+    Accepted while the cycle is [bold]ended[/bold]. Only the cycle's paired participants may
+    answer, for the role they took part in; a later answer replaces an earlier one. Refused
+    lines are listed with their line number (the header is line 1) and the reason."""
     result = assessment_cases.import_responses(
         UnitOfWork.from_settings(),
         year,
@@ -85,9 +86,11 @@ def assessment_report(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The cycle's assessment: response rates (overall and by role), each question's
-    answers, means, who will go on meeting, the comments (never attributed) and the
-    trend across cycles. HTML has charts and opens offline."""
+    """The cycle's assessment report, in md, html or json.
+
+    Response rates (overall and by role), each question's answers, means, who will go on
+    meeting, the comments (never attributed) and the trend across cycles. HTML has charts and
+    opens offline."""
     document = render_report(
         assessment_cases.report(UnitOfWork.from_settings(), year),
         "json" if as_json else check_format(fmt),

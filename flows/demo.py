@@ -79,10 +79,12 @@ def run_demo(folder: Path, year: int, say: Callable[[str], None]) -> dict[str, A
 
 
 def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
+    from flows.assessment_report import publish_assessment_report
     from flows.daily_tick import daily_tick
     from flows.deliver_notifications import deliver_notifications
-    from flows.demo_data import write_demo_files
-    from flows.usecases import applications, cycles, members
+    from flows.demo_data import write_demo_files, write_demo_survey
+    from flows.usecases import applications, assessment, cycles, members
+    from flows.usecases.effects import pair_list
     from infra import db
     from infra.settings import Settings
     from infra.uow import UnitOfWork
@@ -124,8 +126,22 @@ def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
     for month in range(1, 7):
         tick(at(year + 1, month, 2), "monthly check-in")
     tick(at(year + 1, 7, 1), "formal mentoring ends")
+    with uow:
+        pairs = pair_list(uow.session, year)
+    survey = write_demo_survey(folder / "inputs", year, pairs)
+    answered = assessment.import_responses(
+        uow, year, survey, actor="demo", now=at(year + 1, 7, 20, 12)
+    )
+    say(f"survey: {answered.imported} response(s) imported")
     tick(at(year + 1, 7, 25), "assessment reminder")
     tick(at(year + 1, 8, 1), "assessment closes")
+    report = log.record(
+        "publish-assessment-report", publish_assessment_report(year, return_state=True)
+    )
+    say(
+        f"assessment report published as artifact {report['artifact_key']} "
+        f"(response rate {report['response_rate']:.0%}), as the assessed trigger does"
+    )
     return log
 
 

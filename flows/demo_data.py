@@ -159,3 +159,53 @@ def write_demo_files(
                 ]
             )
     return roster, applications
+
+
+SURVEY_HEADER = [
+    "submitted_at",
+    "member_id",
+    "role",
+    "overall",
+    "goals_met",
+    "would_recommend",
+    "will_continue",
+    "comments",
+]
+COMMENTS = [
+    "",
+    "",
+    "Monthly check-ins kept us on track.",
+    "Would have liked more structure in the first month.",
+    "Helped me prepare for my first supervisory role.",
+    "Good to reflect on my own practice.",
+]
+
+
+def write_demo_survey(
+    folder: Path, year: int, pairs: list[tuple[str, str]], seed: int = 11
+) -> Path:
+    """The July survey: about four in five participants answer, once per role they had."""
+    rng = random.Random(seed)
+    places = sorted({(m, "mentor") for m, _ in pairs} | {(e, "mentee") for _, e in pairs})
+    survey = folder / "assessment.csv"
+    opens = datetime(year + 1, 7, 2, 9)
+    with survey.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SURVEY_HEADER)
+        for n, (member_id, role) in enumerate(places):
+            if rng.random() > 0.8:
+                continue
+            overall = rng.choice([3, 4, 4, 5, 5])
+            writer.writerow(
+                [
+                    (opens + timedelta(hours=7 * n)).isoformat(timespec="minutes"),
+                    member_id,
+                    role,
+                    overall,
+                    max(1, overall - rng.choice([0, 0, 1])),
+                    "yes" if overall >= 4 else rng.choice(["yes", "no"]),
+                    rng.choice(["yes", "no"]),
+                    rng.choice(COMMENTS),
+                ]
+            )
+    return survey

@@ -22,12 +22,19 @@ def cycle_resource(year: int) -> dict[str, str]:
 
 
 def announce_transition(result: TransitionResult) -> None:
-    """Emit ``mentoring.cycle.<event>`` so deployment triggers can react to it."""
-    emit_event(
-        event=f"mentoring.cycle.{result.event}",
-        resource=cycle_resource(result.year),
-        payload={"year": result.year, "source": result.source, "target": result.target},
-    )
+    """Emit the step taken and the state reached so deployment triggers can react.
+
+    ``mentoring.cycle.<event>`` (``mentoring.cycle.open_call``) says what happened;
+    ``mentoring.cycle.<state>`` (``mentoring.cycle.assessed``) says where the cycle now
+    stands. Event and state names never coincide, so a trigger can listen to either.
+    """
+    payload = {"year": result.year, "source": result.source, "target": result.target}
+    for name in (result.event, result.target):
+        emit_event(
+            event=f"mentoring.cycle.{name}",
+            resource=cycle_resource(result.year),
+            payload={**payload, "event": result.event},
+        )
 
 
 def publish_cycle_summary(uow: UnitOfWork, year: int, headline: str) -> None:

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.audit import ChainProblem
+from flows.usecases.audit_story import transition_of
 from infra import audit_log, cycles
 from infra.seals import TableProblem
 from infra.tables import AuditHeadRow
@@ -19,21 +20,7 @@ def history(uow: UnitOfWork, year: int, as_of: datetime | None = None) -> dict[s
             for r in audit_log.records(uow.session, cycle_year=year)
             if as_of is None or r.at <= as_of
         ]
-    transitions = [
-        {
-            "seq": r.seq,
-            "event": r.fields["event"],
-            "source": r.fields["source"],
-            "target": r.fields["target"],
-            "actor": r.actor,
-            "trigger": r.fields["trigger"],
-            "reason": r.fields.get("reason"),
-            "flow_run_id": r.fields.get("flow_run_id"),
-            "at": r.at.isoformat(),
-        }
-        for r in recs
-        if r.kind == "transition"
-    ]
+    transitions = [transition_of(r) for r in recs if r.kind == "transition"]
     state = transitions[-1]["target"] if transitions else "planned"
     return {
         "year": year,

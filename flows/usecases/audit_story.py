@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from domain.audit import AuditRecord
 from flows.usecases.clock import utcnow
 from infra import cycles
 from infra.assessment_report import check_format, render_document
@@ -75,7 +76,8 @@ def _record_counts(session: Session, year: int, as_of: datetime | None) -> dict[
     return {kind: int(n) for kind, n in session.execute(query).all()}
 
 
-def _transition(record: AuditRow) -> dict[str, Any]:
+def transition_of(record: AuditRow | AuditRecord) -> dict[str, Any]:
+    """One transition record as the audit shows it (``audit YEAR --json``'s ``transitions``)."""
     fields = record.fields
     return {
         "seq": record.seq,
@@ -288,7 +290,7 @@ def story(
         session = uow.session
         row = cycles.load_row(session, year)
         records = _narrated_records(session, year, as_of)
-        transitions = [_transition(r) for r in records if r.kind == "transition"]
+        transitions = [transition_of(r) for r in records if r.kind == "transition"]
         created = any(r.kind == "cycle_created" for r in records) or as_of is None
         state = transitions[-1]["target"] if transitions else ("planned" if created else None)
         return {

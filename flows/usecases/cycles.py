@@ -16,6 +16,7 @@ from domain.calendar import CycleCalendar, parse_milestone
 from domain.cycle import Cycle, events_from
 from domain.cycle_states import CycleEvent, CycleState, Trigger
 from domain.errors import DomainError
+from flows.usecases.assessment import response_rate
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import on_transition
 from infra import audit_log, cycles
@@ -77,6 +78,9 @@ def fire_event(
         if event is CycleEvent.cancel:
             row.cancel_reason = reason
         effects = on_transition(session, cycle, event, now)
+        closing: dict[str, Any] = {}
+        if event is CycleEvent.complete_assessment:
+            closing["assessment"] = response_rate(session, year)
         record = audit_log.append(
             session,
             kind="transition",
@@ -92,6 +96,7 @@ def fire_event(
                 "flow_run_id": flow_run_id,
                 "early": decision.early,
                 **effects,
+                **closing,
             },
             touched=("cycles", "messages", "tasks"),
         )

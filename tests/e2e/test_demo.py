@@ -24,10 +24,17 @@ def test_the_demo_walks_a_cycle_from_planned_to_assessed(tmp_path: Path) -> None
     assert summary["transitions"] == 7 and summary["audit_intact"] is True
     assert summary["pairs"] > 0 and summary["messages"] > 0
     flows = {run["flow"] for run in summary["flow_runs"]}
-    assert flows == {"daily-tick", "deliver-notifications", "review-pairings"}
+    assert flows == {
+        "daily-tick",
+        "deliver-notifications",
+        "review-pairings",
+        "publish-assessment-report",
+    }
     assert all(run["state"] == "Completed" for run in summary["flow_runs"])
     mail = list((tmp_path / "d" / "mail").glob("*.eml"))
     assert len(mail) == summary["messages"]
     kinds = summary["messages_by_kind"]
     assert kinds["pairing_notice"] == 2 * summary["pairs"]
     assert kinds["orientation_invitation"] > 0 and kinds["assessment_invitation"] > 0
+    invited = kinds["assessment_invitation"]
+    assert 0 < kinds["assessment_reminder"] < invited, "only those who did not answer"

@@ -1,10 +1,12 @@
 """Transition flows under a real (test) Prefect server: audit, idempotency, concurrency."""
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from domain.cycle_states import CycleEvent, Trigger
+from flows import orchestration
 from flows.cycle_transition import advance_cycle
 from flows.usecases import audit, cycles
 from infra.uow import UnitOfWork
@@ -53,3 +55,23 @@ def test_a_refused_event_fails_the_run_with_the_reason(cycle_2026: UnitOfWork) -
 def test_event_triggered_runs_are_recorded_as_such(cycle_2026: UnitOfWork) -> None:
     advance_cycle(2026, CycleEvent.cancel, "automation", reason="test", trigger=Trigger.event)
     assert audit.history(cycle_2026, 2026)["transitions"][0]["trigger"] == "event"
+
+
+def test_a_transition_emits_the_step_and_the_state_reached_once(
+    cycle_2026: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emitted: list[dict[str, Any]] = []
+    monkeypatch.setattr(orchestration, "emit_event", lambda **event: emitted.append(event))
+    advance_cycle(2026, CycleEvent.open_call, "Pat Chair")
+    advance_cycle(2026, CycleEvent.open_call, "Pat Chair")
+    assert [e["event"] for e in emitted] == [
+        "mentoring.cycle.open_call",
+        "mentoring.cycle.call_open",
+    ]
+    assert {e["resource"]["prefect.resource.id"] for e in emitted} == {"mentoring.cycle.2026"}
+    assert emitted[0]["payload"] == {
+        "year": 2026,
+        "source": "planned",
+        "target": "call_open",
+        "event": "open_call",
+    }

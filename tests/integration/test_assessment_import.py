@@ -12,7 +12,7 @@ from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import DomainError
 from flows.cli_assessment import assessment_app
 from flows.usecases import assessment, audit, cycles
-from infra.tables import AssessmentResponseRow, PairingSetRow, PairRow
+from infra.tables import AssessmentResponseRow, AuditRow, PairingSetRow, PairRow
 from infra.uow import UnitOfWork
 from tests.builders import DATA, paired_cycle
 
@@ -253,3 +253,23 @@ def test_the_survey_tool_export_imports_through_the_shipped_mapping_on_the_comma
     written = runner.invoke(assessment_app, ["report", "2026", "-f", "html", "-o", str(html)])
     assert written.exit_code == 0 and written.stdout == ""
     assert "C1000" not in markdown and "C1000" not in html.read_text()
+
+
+def test_complete_assessment_records_the_response_rate_it_closed_with(
+    ended: UnitOfWork, tmp_path: Path
+) -> None:
+    survey = write(
+        tmp_path,
+        f"2027-07-02T10:00,{MENTOR_ONLY},mentor,4,4,yes,yes,",
+        f"2027-07-03T10:00,{MENTEE_ONLY},mentee,5,4,yes,no,",
+    )
+    assessment.import_responses(ended, 2026, survey, actor="chair", now=JULY_10)
+    walk(ended, (CycleEvent.complete_assessment, datetime(2027, 8, 1, 12, tzinfo=UTC)))
+    closing = audit.history(ended, 2026)["transitions"][-1]
+    with ended:
+        record = ended.session.get(AuditRow, closing["seq"])
+        assert record is not None
+        recorded = record.fields["assessment"]
+    assert recorded["responses"] == 2
+    assert recorded["by_role"]["mentor"]["responses"] == 1
+    assert recorded["response_rate"] == round(2 / recorded["participants"], 4)

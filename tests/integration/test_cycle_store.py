@@ -74,6 +74,8 @@ def test_a_transition_and_its_audit_record_are_written_together(uow: UnitOfWork)
             "reason": None,
             "flow_run_id": "run-1",
             "at": AUG_2.isoformat(),
+            "messages": 0,
+            "tasks": 1,
         }
     ]
     assert cycles.describe(uow, 2026)["state"] == "call_open"
