@@ -36,6 +36,7 @@ from flows.usecases import followups as followup_cases
 from flows.usecases import members as member_cases
 from flows.usecases import notifications as notification_cases
 from flows.usecases import pairings as pairing_cases
+from flows.usecases import program as program_cases
 from flows.usecases.audit_story import story
 from flows.usecases.tick import run_tick
 from infra import db
@@ -168,6 +169,69 @@ def cycle_list(as_json: JsonOption = False) -> None:
 
 def _percent(share: float | None) -> str:
     return "—" if share is None else f"{share:.0%}"
+
+
+@cycle_app.command("program")
+def cycle_program(
+    year: Year,
+    actor: OptionalActor = "",
+    orientation_at: Annotated[
+        str | None,
+        typer.Option(
+            help="When the orientation session starts, e.g. 2026-11-20T13:00 (the cycle's "
+            "time zone unless an offset is given). Default: 1 pm on the orientation date."
+        ),
+    ] = None,
+    orientation_minutes: Annotated[
+        int | None, typer.Option(help="How long the orientation session lasts (15-480).")
+    ] = None,
+    orientation_join_url: Annotated[
+        str | None, typer.Option(help="The orientation's video-call link.")
+    ] = None,
+    committee_email: Annotated[
+        str | None, typer.Option(help="Where participants write to the committee.")
+    ] = None,
+    apply_url: Annotated[str | None, typer.Option(help="The application form.")] = None,
+    checkin_url: Annotated[str | None, typer.Option(help="The monthly check-in form.")] = None,
+    survey_url: Annotated[str | None, typer.Option(help="The assessment survey.")] = None,
+    call_list_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Send the call for applications to this list address instead of to each "
+            "current Core member."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show or set the cycle's program details that messages use.
+
+    Without options, shows them (defaults filled in). With options, changes them (audited);
+    the orientation's details are refused once the invitation has gone out, the call list
+    once the call has.
+    """
+    given = {
+        "orientation_at": orientation_at,
+        "orientation_minutes": orientation_minutes,
+        "orientation_join_url": orientation_join_url,
+        "committee_email": committee_email,
+        "apply_url": apply_url,
+        "checkin_url": checkin_url,
+        "survey_url": survey_url,
+        "call_list_address": call_list_address,
+    }
+    values = {k: v for k, v in given.items() if v is not None}
+    if values:
+        result = program_cases.set_details(uow(), year, values, actor=actor or getpass.getuser())
+    else:
+        result = program_cases.details(uow(), year)
+
+    def human() -> None:
+        table = Table("detail", "value", title=f"cycle {year}: program details")
+        for name, value in result.items():
+            table.add_row(name, "—" if value is None else str(value))
+        out.print(table)
+
+    emit(result, as_json, human)
 
 
 @cycle_app.command("show")

@@ -308,7 +308,7 @@ def test_the_committee_approves_pairings_in_the_resume_form(
     _wait_for_state(stack, year, "paired")
     _final_state(page, stack)
     history = stack.mentoring_json("audit", str(year))
-    approvals = [r for r in history["records"] if r["kind"] == "pairings_approved"]
+    approvals = [d for d in history["pairing_decisions"] if d["decision"] == "approved"]
     assert [r["actor"] for r in approvals] == ["Pat Chair (UI)"]
     announced = history["transitions"][-1]
     assert (announced["event"], announced["actor"], announced["trigger"]) == (

@@ -1,0 +1,87 @@
+"""The committee's program details reach the messages: the orientation invitation's ICS."""
+
+import base64
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from sqlalchemy import select
+
+from domain.cycle_states import CycleEvent, Trigger
+from domain.errors import DomainError
+from flows.usecases import cycles, program
+from infra.tables import MessageRow
+from infra.uow import UnitOfWork
+from tests.builders import paired_cycle
+
+CHICAGO = ZoneInfo("America/Chicago")
+JOIN = "https://meet.example.org/core-orientation-2026"
+
+
+def orientation_invitations(uow: UnitOfWork) -> list[MessageRow]:
+    with uow:
+        return list(
+            uow.session.scalars(
+                select(MessageRow).where(MessageRow.kind == "orientation_invitation")
+            )
+        )
+
+
+def test_the_invitation_carries_the_session_the_committee_set(uow: UnitOfWork) -> None:
+    paired_cycle(uow)
+    shown = program.set_details(
+        uow,
+        2026,
+        {
+            "orientation_at": "2026-11-20T14:30",
+            "orientation_minutes": 60,
+            "orientation_join_url": JOIN,
+        },
+        actor="Pat Chair",
+    )
+    assert shown["orientation_minutes"] == 60
+    cycles.fire_event(
+        uow,
+        2026,
+        CycleEvent.start_orientation,
+        actor="tick",
+        trigger=Trigger.schedule,
+        now=datetime(2026, 11, 20, 12, tzinfo=UTC),
+    )
+    invitations = orientation_invitations(uow)
+    assert invitations, "every participant is invited"
+    (attachment,) = invitations[0].attachments
+    assert attachment["filename"].endswith(".ics")
+    calendar = icalendar.Calendar.from_ical(base64.b64decode(attachment["data"]))
+    (event,) = calendar.walk("VEVENT")
+    start = event.decoded("dtstart")
+    assert start == datetime(2026, 11, 20, 14, 30, tzinfo=CHICAGO)
+    assert event.decoded("dtend") - start == timedelta(minutes=60)
+    assert str(event["url"]) == JOIN
+    assert JOIN in invitations[0].text_body
+
+
+def test_orientation_details_are_refused_once_the_invitation_went(uow: UnitOfWork) -> None:
+    paired_cycle(uow)
+    cycles.fire_event(
+        uow,
+        2026,
+        CycleEvent.start_orientation,
+        actor="tick",
+        trigger=Trigger.schedule,
+        now=datetime(2026, 11, 20, 12, tzinfo=UTC),
+    )
+    with pytest.raises(DomainError, match="state orientation: the message using orientation_at"):
+        program.set_details(uow, 2026, {"orientation_at": "2026-11-21T13:00"}, actor="chair")
+    changed = program.set_details(uow, 2026, {"survey_url": "https://s.example.org"}, actor="c")
+    assert changed["survey_url"] == "https://s.example.org"
+
+
+def test_bad_details_are_refused_with_the_reason(uow: UnitOfWork) -> None:
+    paired_cycle(uow)
+    with pytest.raises(DomainError, match="not a date and time"):
+        program.set_details(uow, 2026, {"orientation_at": "next tuesday"}, actor="chair")
+    with pytest.raises(DomainError, match="between 15 and 480"):
+        program.set_details(uow, 2026, {"orientation_minutes": 5}, actor="chair")
+    assert program.details(uow, 2026)["orientation_minutes"] == 90
