@@ -83,11 +83,24 @@ def uow() -> UnitOfWork:
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(as_json: JsonOption = False) -> None:
     """Create or migrate the schema (safe to run again)."""
     url = Settings.from_env().database_url
+    before = db.current_revision(url)
     db.upgrade(url)
-    out.print(f"database is up to date: {db.redacted(url)}")
+    after = db.current_revision(url)
+    result = {
+        "database": db.redacted(url),
+        "from_revision": before,
+        "revision": after,
+        "changed": before != after,
+    }
+    message = (
+        f"database migrated from {before or 'empty'} to {after}: {result['database']}"
+        if result["changed"]
+        else f"database is up to date (revision {after}): {result['database']}"
+    )
+    emit(result, as_json, lambda: out.print(message))
 
 
 @cycle_app.command("create")

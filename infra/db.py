@@ -6,6 +6,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +58,12 @@ def upgrade(url: str, revision: str = "head") -> None:
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def current_revision(url: str) -> str | None:
+    """The schema's Alembic revision (None for an empty database)."""
+    with engine_for(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def redacted(url: str) -> str:

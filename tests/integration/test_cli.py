@@ -70,3 +70,11 @@ def test_audit_verify_names_a_deleted_row(database_url: str) -> None:
     tampered = mentoring("audit", "verify", "--json")
     assert tampered.code == 1
     assert any("audit record 2" in p and "missing" in p for p in tampered.json["problems"])
+
+
+def test_db_upgrade_says_whether_it_changed_anything(database_url: str) -> None:
+    again = mentoring("db", "upgrade", "--json")
+    assert again.code == 0
+    assert again.json["changed"] is False
+    assert again.json["revision"] == again.json["from_revision"] is not None
+    assert "up to date" in mentoring("db", "upgrade").stdout
