@@ -31,21 +31,25 @@ from email.mime.text import MIMEText
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from domain.notifications import MessageKind, OutgoingMessage
+from domain.notifications import OutgoingMessage
 from infra.mail import DeliveryResult, MailSettings
 from infra.mail_smtp import SmtpTransport
-from infra.rendering import compose_message
 
 ROUND_TRIPS_REUSED = 4  # MAIL, RCPT, DATA, end of data
 ROUND_TRIPS_PEER = 7  # connect/greeting, EHLO, MAIL, RCPT, DATA, end of data, QUIT
 
 
-def serve(conn: Connection, delay: float) -> None:
-    """The server process: start, report the port, answer "stats" until "stop"."""
+def _repository_on_path() -> None:
+    """The benchmark borrows the test suite's helpers (its SMTP server, its messages)."""
     repo = str(Path(__file__).resolve().parents[1])
     if repo not in sys.path:
         sys.path.insert(0, repo)
-    from tests.smtp_server import SmtpTestServer  # the repository's test helper
+
+
+def serve(conn: Connection, delay: float) -> None:
+    """The server process: start, report the port, answer "stats" until "stop"."""
+    _repository_on_path()
+    from tests.smtp_server import SmtpTestServer
 
     logging.disable(logging.INFO)
     server = SmtpTestServer(delay=delay, record=False)
@@ -60,23 +64,10 @@ def serve(conn: Connection, delay: float) -> None:
 
 
 def make_messages(count: int) -> list[OutgoingMessage]:
-    return [
-        compose_message(
-            MessageKind.checkin_reminder,
-            cycle_year=2026,
-            recipient=f"C{100000 + n}",
-            to_address=f"member{n}@example.org",
-            to_name=f"Member {n}",
-            discriminator="2027-01",
-            context={
-                "committee_email": "mentoring@core.example.org",
-                "partner_name": f"Partner {n}",
-                "period": "January 2027",
-                "checkin_url": f"https://forms.example.org/checkin?m={n}",
-            },
-        )
-        for n in range(count)
-    ]
+    _repository_on_path()
+    from tests.builders import checkin_reminders
+
+    return checkin_reminders(count)
 
 
 def peer_send(messages: Sequence[OutgoingMessage], host: str, port: int, sender: str) -> None:

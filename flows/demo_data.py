@@ -5,7 +5,9 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from domain.applications import Area
+from domain.applications import APPLICATION_FIELDS, Area
+from domain.assessment import ASSESSMENT_FIELDS
+from domain.members import ROSTER_FIELDS
 
 FIRST = [
     "Ada",
@@ -78,27 +80,6 @@ GOALS = {
         "preservation and conservation practice",
     ],
 }
-ROSTER_HEADER = [
-    "member_id",
-    "first_name",
-    "last_name",
-    "email",
-    "institution",
-    "membership_expires",
-]
-APPLICATION_HEADER = [
-    "submitted_at",
-    "member_id",
-    "email",
-    "role",
-    "areas",
-    "career_stage",
-    "institution",
-    "library_type",
-    "time_zone",
-    "goals",
-    "max_mentees",
-]
 
 
 def write_demo_files(
@@ -126,14 +107,14 @@ def write_demo_files(
     roster = folder / "roster.csv"
     with roster.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(ROSTER_HEADER)
+        writer.writerow(ROSTER_FIELDS)
         for pid, first, last, email, institution, _, expires in people:
             writer.writerow([pid, first, last, email, institution, expires.isoformat()])
     applications = folder / "applications.csv"
     opens = datetime(year, 8, 3, 9)
     with applications.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(APPLICATION_HEADER)
+        writer.writerow(APPLICATION_FIELDS)
         for n, (pid, _, _, email, institution, kind, _) in enumerate(people[:60]):
             role = "mentor" if n % 3 == 0 else "both" if n % 10 == 1 else "mentee"
             stage = (
@@ -161,16 +142,6 @@ def write_demo_files(
     return roster, applications
 
 
-SURVEY_HEADER = [
-    "submitted_at",
-    "member_id",
-    "role",
-    "overall",
-    "goals_met",
-    "would_recommend",
-    "will_continue",
-    "comments",
-]
 COMMENTS = [
     "",
     "",
@@ -191,7 +162,7 @@ def write_demo_survey(
     opens = datetime(year + 1, 7, 2, 9)
     with survey.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(SURVEY_HEADER)
+        writer.writerow(ASSESSMENT_FIELDS)
         for n, (member_id, role) in enumerate(places):
             if rng.random() > 0.8:
                 continue

@@ -4,7 +4,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from domain.cycle_states import CycleEvent, Trigger
+from domain.notifications import MessageKind, OutgoingMessage
 from flows.usecases import applications, cycles, members, pairings
+from infra.rendering import compose_message
 from infra.uow import UnitOfWork
 
 DATA = Path(__file__).parent / "data"
@@ -38,3 +40,24 @@ def paired_cycle(uow: UnitOfWork, year: int = 2026) -> UnitOfWork:
         uow, year, CycleEvent.announce_pairings, actor="s", trigger=Trigger.schedule, now=NOV_5
     )
     return uow
+
+
+def checkin_reminders(count: int, *, prefix: str = "C") -> list[OutgoingMessage]:
+    """Rendered January check-in reminders to ``count`` made-up members (tests, benchmark)."""
+    return [
+        compose_message(
+            MessageKind.checkin_reminder,
+            cycle_year=2026,
+            recipient=f"{prefix}{n:05d}",
+            to_address=f"member{n}@example.org",
+            to_name=f"Member Número {n}",
+            discriminator="2027-01",
+            context={
+                "committee_email": "mentoring@core.example.org",
+                "partner_name": f"Partner {n}",
+                "period": "January 2027",
+                "checkin_url": f"https://forms.example.org/checkin?m={n}",
+            },
+        )
+        for n in range(count)
+    ]

@@ -31,7 +31,7 @@ from infra.mail import (
     open_transport,
 )
 from infra.mail_smtp import SmtpTransport
-from infra.rendering import compose_message
+from tests.builders import checkin_reminders
 from tests.smtp_server import SmtpTestServer
 
 SENDER = "Core Mentoring Program <mentoring@core.example.org>"
@@ -39,23 +39,7 @@ DOMAIN = "core.example.org"
 
 
 def messages(count: int, *, prefix: str = "C") -> list[OutgoingMessage]:
-    return [
-        compose_message(
-            MessageKind.checkin_reminder,
-            cycle_year=2026,
-            recipient=f"{prefix}{n:03d}",
-            to_address=f"member{n}@example.org",
-            to_name=f"Member Número {n}",
-            discriminator="2027-01",
-            context={
-                "committee_email": "mentoring@core.example.org",
-                "partner_name": f"Partner {n}",
-                "period": "January 2027",
-                "checkin_url": f"https://forms.example.org/checkin?m={n}",
-            },
-        )
-        for n in range(count)
-    ]
+    return checkin_reminders(count, prefix=prefix)
 
 
 def unix(text: str) -> str:
