@@ -34,7 +34,7 @@ def _require_postgres() -> bool:
 def postgres_url(worker_id: str) -> Iterator[str]:
     """A private, migrated database on the PostgreSQL server for this test worker."""
     admin = _pg_admin_url()
-    name = f"mentoring_test_{worker_id}"
+    name = f"mentoring_test_{worker_id}_{os.getpid()}"  # concurrent runs never collide
     try:
         engine = create_engine(admin, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:

@@ -18,12 +18,9 @@ from infra.form_mapping import (
     read_rows,
     shipped_mappings,
 )
+from tests.builders import DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 TZ = "America/Chicago"
-needs_samples = pytest.mark.skipif(
-    not (DATA / "mentor_form.csv").is_file(), reason=f"sample exports not found in {DATA}"
-)
 
 
 def canonical_by_member() -> dict[str, dict[str, str]]:
@@ -39,7 +36,6 @@ def test_the_shipped_mappings_are_listed_by_name() -> None:
     assert {"google_forms_mentor", "google_forms_mentee"} <= set(shipped_mappings())
 
 
-@needs_samples
 def test_every_mentor_form_row_imports_with_its_role_areas_and_stage() -> None:
     rows = form_rows("mentor")
     assert len(rows) == 52
@@ -59,7 +55,6 @@ def test_every_mentor_form_row_imports_with_its_role_areas_and_stage() -> None:
     assert jun.max_mentees == 3
 
 
-@needs_samples
 def test_every_mentee_form_row_imports_as_a_mentee() -> None:
     rows = form_rows("mentee")
     assert len(rows) == 84
@@ -70,7 +65,6 @@ def test_every_mentee_form_row_imports_as_a_mentee() -> None:
     assert keisha.areas == {Area.TECHNOLOGY, Area.BUILDINGS_OPERATIONS}
 
 
-@needs_samples
 def test_the_two_form_exports_match_the_canonical_applications() -> None:
     """A `both` applicant's mentee-form row repeats their mentor-form application."""
     imported: dict[str, dict[str, str]] = {}
@@ -86,7 +80,6 @@ def test_the_two_form_exports_match_the_canonical_applications() -> None:
         assert parse_application_row(imported[member_id], default_tz=TZ) == expected
 
 
-@needs_samples
 def test_canonical_file_reads_without_a_mapping() -> None:
     rows = list(read_rows(DATA / "applications.csv", None))
     assert len(rows) == 120
@@ -144,7 +137,6 @@ def test_a_missing_header_is_named(tmp_path: Path) -> None:
         list(read_rows(write(tmp_path, header + "\n"), None))
 
 
-@needs_samples
 def test_a_form_export_with_a_renamed_question_is_reported(tmp_path: Path) -> None:
     source = (DATA / "mentee_form.csv").read_text(encoding="utf-8-sig")
     renamed = source.replace("Type of library", "Kind of library", 1)
@@ -173,7 +165,6 @@ def test_an_empty_file_is_reported(tmp_path: Path) -> None:
         list(read_rows(write(tmp_path, ""), None))
 
 
-@needs_samples
 def test_unmapped_answers_pass_through_for_validation_to_refuse(tmp_path: Path) -> None:
     source = (DATA / "mentee_form.csv").read_text(encoding="utf-8-sig").splitlines()
     source[1] = source[1].replace("Early career (0-5 years)", "Apprentice")
