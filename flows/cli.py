@@ -27,6 +27,7 @@ from flows.cli_support import (
     parse_when,
     with_milestone_options,
 )
+from flows.cli_withdrawals import applications_withdraw, repairing_app
 from flows.serve import serve_command
 from flows.usecases import applications as application_cases
 from flows.usecases import assessment as assessment_cases
@@ -71,6 +72,8 @@ app.add_typer(pairings_app, name="pairings")
 app.add_typer(notifications_app, name="notifications")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(assessment_app, name="assessment")
+applications_app.command("withdraw")(applications_withdraw)
+app.add_typer(repairing_app, name="repairing")
 app.command("serve")(serve_command)
 
 Year = Annotated[int, typer.Argument(help="The cycle's year: the year its call opens (August).")]

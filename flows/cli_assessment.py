@@ -132,12 +132,7 @@ def _story_tables(data: dict[str, Any]) -> None:
         f"{apps['refused']} refused"
     )
     for d in data["pairing_decisions"]:
-        what = (
-            f"{d['edit']} {d['mentor_id']} → {d['mentee_id']}"
-            if d["decision"] == "edited"
-            else f"set {d['set_id']}, {d['pairs']} pairs"
-        )
-        out.print(f"{d['at'][:16]}  pairings {d['decision']} by {d['actor']} ({what})")
+        out.print(f"{d['at'][:16]}  {d['decision']} by {d['actor']}: {d['summary']}")
     if data["paired"]:
         out.print(f"paired{when}: {data['paired']['pairs']} pairs (list with --json)")
     messages = Table("message", "queued", "sent", "failed", "pending", title="messages")

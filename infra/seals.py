@@ -24,6 +24,7 @@ from infra.tables import (
     PairingRuleRow,
     PairingSetRow,
     PairRow,
+    RepairingOfferRow,
     TaskRow,
 )
 
@@ -45,6 +46,7 @@ _AUDITED: dict[str, tuple[object, ...]] = {
     ),
     "tasks": (TaskRow.key, TaskRow.title, TaskRow.due_at, TaskRow.done_at, TaskRow.done_by),
     "assessment_responses": tuple(AssessmentResponseRow.__table__.c),
+    "repairing_offers": tuple(RepairingOfferRow.__table__.c),
 }
 AUDITED_TABLES = tuple(_AUDITED)
 
@@ -68,6 +70,7 @@ def _query(table: str, year: int) -> Select[tuple[object, ...]]:
         "messages": MessageRow,
         "tasks": TaskRow,
         "assessment_responses": AssessmentResponseRow,
+        "repairing_offers": RepairingOfferRow,
     }[table]
     return query.where(model.__table__.c.cycle_year == year).order_by(*inspect(model).primary_key)
 

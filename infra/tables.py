@@ -250,3 +250,34 @@ class AssessmentResponseRow(Base):
     comments: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("cycle_year", "member_id", "role"),)
+
+
+class RepairingOfferRow(Base):
+    """A re-pairing offer for someone a dissolved pair left short; the committee approves it.
+
+    ``member_id``/``role`` name the slot (the mentee without a mentor, or the mentor with a
+    free place); ``mentor_id``/``mentee_id`` the offered pair, or NULL with ``reason`` when
+    nobody fits. A recomputed offer supersedes the old row rather than changing it, so an
+    id the committee read is never approved with a different pair.
+    """
+
+    __tablename__ = "repairing_offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"), index=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("pairing_sets.id"))
+    member_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(8))
+    cause: Mapped[str] = mapped_column(String(16))
+    ended_mentor_id: Mapped[str] = mapped_column(String(64))
+    ended_mentee_id: Mapped[str] = mapped_column(String(64))
+    mentor_id: Mapped[str | None] = mapped_column(String(64))
+    mentee_id: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float | None] = mapped_column(Float)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))

@@ -27,6 +27,9 @@ PAIRING_DECISIONS = {
     "pairings_proposed": "proposed",
     "pairing_edited": "edited",
     "pairings_approved": "approved",
+    "participant_withdrawn": "withdrawal",
+    "pair_ended": "pair ended",
+    "repairing_approved": "re-pairing approved",
 }
 NARRATED_KINDS: tuple[str, ...] = (
     "cycle_created",
@@ -140,25 +143,34 @@ def _decision(record: AuditRow) -> dict[str, Any]:
         "at": record.at.isoformat(),
         "decision": PAIRING_DECISIONS[record.kind],
         "actor": record.actor,
+        "summary": _headline(record),
         **details,
     }
 
 
 def _paired(records: Sequence[AuditRow]) -> dict[str, Any] | None:
-    """Who was paired: the pair list of the last approval in ``records``."""
-    approvals = [r for r in records if r.kind == "pairings_approved"]
+    """Who was paired: the last approval's pair list, less the pairs dissolved since
+    (withdrawals, ended pairs), plus the re-pairings approved since."""
+    approvals = [i for i, r in enumerate(records) if r.kind == "pairings_approved"]
     if not approvals:
         return None
-    last = approvals[-1]
+    last = records[approvals[-1]]
+    pairs = [(mentor, mentee) for mentor, mentee in last.fields.get("pair_list", [])]
+    for record in records[approvals[-1] + 1 :]:
+        f = record.fields
+        if record.kind == "participant_withdrawn":
+            gone = {(mentor, mentee) for mentor, mentee in f.get("dissolved", [])}
+            pairs = [p for p in pairs if p not in gone]
+        elif record.kind == "pair_ended":
+            pairs = [p for p in pairs if p != (f["mentor_id"], f["mentee_id"])]
+        elif record.kind == "repairing_approved":
+            pairs.append((f["mentor_id"], f["mentee_id"]))
     return {
         "set_id": last.fields.get("set_id"),
         "approved_by": last.actor,
         "approved_at": last.at.isoformat(),
-        "pairs": len(last.fields.get("pair_list", [])),
-        "pair_list": [
-            {"mentor_id": mentor, "mentee_id": mentee}
-            for mentor, mentee in last.fields.get("pair_list", [])
-        ],
+        "pairs": len(pairs),
+        "pair_list": [{"mentor_id": mentor, "mentee_id": mentee} for mentor, mentee in pairs],
     }
 
 
@@ -265,6 +277,13 @@ def _headline(record: AuditRow) -> str:
         return f"pairing edit: {f.get('edit')} {f.get('mentor_id')} → {f.get('mentee_id')}"
     if record.kind == "pairings_approved":
         return f"pairing set {f.get('set_id')} approved: {f.get('pairs')} pairs"
+    if record.kind == "participant_withdrawn":
+        dissolved = len(f.get("dissolved", []))
+        return f"{f['member_id']} withdrew ({f.get('reason')}); {dissolved} pair(s) dissolved"
+    if record.kind == "pair_ended":
+        return f"pair {f['mentor_id']} → {f['mentee_id']} ended ({f.get('reason')})"
+    if record.kind == "repairing_approved":
+        return f"offer {f.get('offer_id')}: {f['mentor_id']} now mentors {f['mentee_id']}"
     if record.kind == "assessment_imported":
         return (
             f"survey responses imported from {f.get('file')}: {f.get('imported')} accepted, "

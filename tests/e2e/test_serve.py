@@ -22,6 +22,8 @@ EXPECTED = {
     "review-pairings",
     "announce-when-approved",
     "assessment-report",
+    "withdraw-participant",
+    "propose-repairing",
 }
 
 
