@@ -38,3 +38,29 @@ def test_the_demo_walks_a_cycle_from_planned_to_assessed(tmp_path: Path) -> None
     assert kinds["orientation_invitation"] > 0 and kinds["assessment_invitation"] > 0
     invited = kinds["assessment_invitation"]
     assert 0 < kinds["assessment_reminder"] < invited, "only those who did not answer"
+
+    audit = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "audit", "2026", "--json"],
+        capture_output=True,
+        text=True,
+        env={**env, "MENTORING_DATABASE_URL": summary["database"]},
+        timeout=120,
+        check=True,
+    )
+    story = json.loads(audit.stdout)
+    assert [t["target"] for t in story["transitions"]] == [
+        "call_open",
+        "applications_closed",
+        "paired",
+        "orientation",
+        "active",
+        "ended",
+        "assessed",
+    ]
+    assert all(t["flow_run_id"] for t in story["transitions"]), "each came through a flow"
+    decisions = [(d["decision"], d["actor"]) for d in story["pairing_decisions"]]
+    assert decisions == [("proposed", "review-pairings flow"), ("approved", "Demo Committee")]
+    assert story["paired"]["pairs"] == summary["pairs"]
+    sent = {kind: m["sent"] for kind, m in story["messages"]["by_kind"].items()}
+    assert sent == kinds
+    assert story["applications"]["imported"] > 0
