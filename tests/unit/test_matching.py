@@ -1,6 +1,5 @@
 from collections import Counter
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -9,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from domain import matching_solver
-from domain.applications import Application, Area, CareerStage, LibraryType, Role
+from domain.applications import Application, Area, CareerStage, Role
 from domain.matching import (
     MatchWeights,
     PairingProposal,
@@ -23,45 +22,11 @@ from domain.matching import (
 )
 from domain.matching_matrix import build_matrix
 from domain.matching_score import InvalidWeights, goal_terms
+from tests.applicants import app, mentor
 
 REF = datetime(2026, 12, 1, 18, tzinfo=UTC)
-START = datetime(2026, 8, 1, tzinfo=UTC)
 NO_RULES = PairingRules()
 W = MatchWeights()
-
-
-def app(
-    member_id: str,
-    role: str = "mentee",
-    stage: str = "early",
-    institution: str = "Elsewhere Library",
-    areas: tuple[str, ...] = ("Technology",),
-    library: str = "academic",
-    zone: str = "America/Chicago",
-    goals: str = "",
-    cap: int | None = None,
-    minute: int = 0,
-) -> Application:
-    role_ = Role(role)
-    return Application(
-        submitted_at=START + timedelta(minutes=minute),
-        member_id=member_id,
-        email=f"{member_id.lower()}@example.org",
-        role=role_,
-        areas=frozenset(Area(a) for a in areas),
-        career_stage=CareerStage(stage),
-        institution=institution,
-        library_type=LibraryType(library),
-        time_zone=zone,
-        goals=goals,
-        max_mentees=None if role_ is Role.MENTEE else (cap or 1),
-    )
-
-
-def mentor(member_id: str, **kwargs: Any) -> Application:
-    kwargs.setdefault("stage", "senior")
-    kwargs.setdefault("institution", f"{member_id} University")
-    return app(member_id, role="mentor", **kwargs)
 
 
 def propose(

@@ -1,50 +1,19 @@
 """Re-pairing offers (pure): the best allowed partner, the hard constraints, the reasons."""
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
-from domain.applications import Application, Area, CareerStage, LibraryType, Role
+from domain.applications import Application, Role
 from domain.matching import MatchWeights, PairingRules, score_pair
 from domain.matching_matrix import violations
 from domain.repairing import FreedSlot, repairing_offers
+from tests.applicants import app, mentor
 
 REF = datetime(2026, 12, 1, 18, tzinfo=UTC)
-START = datetime(2026, 8, 1, tzinfo=UTC)
 W = MatchWeights()
 RULES = PairingRules()
-
-
-def app(
-    member_id: str,
-    role: str = "mentee",
-    stage: str = "early",
-    institution: str = "Elsewhere Library",
-    areas: tuple[str, ...] = ("Technology",),
-    cap: int | None = None,
-    minute: int = 0,
-) -> Application:
-    role_ = Role(role)
-    return Application(
-        submitted_at=START + timedelta(minutes=minute),
-        member_id=member_id,
-        email=f"{member_id.lower()}@example.org",
-        role=role_,
-        areas=frozenset(Area(a) for a in areas),
-        career_stage=CareerStage(stage),
-        institution=institution,
-        library_type=LibraryType.ACADEMIC,
-        time_zone="America/Chicago",
-        goals="",
-        max_mentees=None if role_ is Role.MENTEE else (cap or 1),
-    )
-
-
-def mentor(member_id: str, **kw: object) -> Application:
-    kw.setdefault("stage", "senior")
-    kw.setdefault("institution", f"{member_id} University")
-    return app(member_id, "mentor", **kw)  # type: ignore[arg-type]
 
 
 ALL_AREAS = ("Technology", "Assessment", "Preservation")
