@@ -24,6 +24,7 @@ class MessageKind(StrEnum):
     application_deadline_reminder = "application_deadline_reminder"
     pairing_notice = "pairing_notice"
     not_paired_notice = "not_paired_notice"
+    partner_left = "partner_left"
     orientation_invitation = "orientation_invitation"
     mentoring_begins = "mentoring_begins"
     checkin_reminder = "checkin_reminder"

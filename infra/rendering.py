@@ -18,6 +18,9 @@ pairing_notice                    role (mentor|mentee: the recipient's role in t
                                   partner_name, partner_email, partner_institution,
                                   mentoring_starts_on (date), mentoring_ends_on (date)
 not_paired_notice                 role (mentor|mentee), waitlist_until (date)
+partner_left                      role (mentor|mentee: the recipient's role in the pair that
+                                  dissolved), partner_name, cause (withdrawal|ended),
+                                  other_pairs (int: the recipient's pairs that go on)
 orientation_invitation            orientation_at (aware datetime, committee's zone),
                                   duration_minutes (int), join_url
 mentoring_begins                  role (mentor|mentee), partner_name, mentoring_ends_on (date)
@@ -72,6 +75,7 @@ REQUIRED_CONTEXT: dict[MessageKind, frozenset[str]] = {
         }
     ),
     _K.not_paired_notice: frozenset({"role", "waitlist_until"}),
+    _K.partner_left: frozenset({"role", "partner_name", "cause", "other_pairs"}),
     _K.orientation_invitation: frozenset({"orientation_at", "duration_minutes", "join_url"}),
     _K.mentoring_begins: frozenset({"role", "partner_name", "mentoring_ends_on"}),
     _K.checkin_reminder: frozenset({"partner_name", "period", "checkin_url"}),
@@ -90,6 +94,8 @@ CHOICES: dict[tuple[MessageKind, str], frozenset[str]] = {
     (_K.application_not_accepted, "reason"): frozenset({"not_core_member", "late", "incomplete"}),
     (_K.pairing_notice, "role"): _PAIR_ROLES,
     (_K.not_paired_notice, "role"): _PAIR_ROLES,
+    (_K.partner_left, "role"): _PAIR_ROLES,
+    (_K.partner_left, "cause"): frozenset({"withdrawal", "ended"}),
     (_K.mentoring_begins, "role"): _PAIR_ROLES,
     (_K.assessment_invitation, "role"): _ANY_ROLE,
     (_K.committee_notice, "notice"): frozenset(

@@ -128,7 +128,7 @@ def _messages(
     if event is CycleEvent.open_call:
         return _call_for_applications(mailer)
     if event is CycleEvent.announce_pairings:
-        return _pairing_notices(mailer, pairs) + _not_paired(mailer)
+        return pairing_notices(mailer, pairs) + _not_paired(mailer)
     if event is CycleEvent.start_orientation:
         return _orientation(mailer, pairs)
     if event is CycleEvent.start_mentoring:
@@ -170,7 +170,8 @@ def _call_for_applications(mailer: Mailer) -> list[OutgoingMessage | None]:
     ]
 
 
-def _pairing_notices(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessage | None]:
+def pairing_notices(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessage | None]:
+    """The pairing notice to both partners of each pair, naming the other and how to reach them."""
     out = []
     starts, ends = mailer.date(CycleEvent.start_mentoring), mailer.date(CycleEvent.end_mentoring)
     for mentor, mentee in pairs:

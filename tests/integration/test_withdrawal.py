@@ -157,11 +157,11 @@ def test_a_mentee_withdrawing_dissolves_only_that_pair(paired: UnitOfWork) -> No
     sent = {(m.kind, m.to_address): m for m in messages_since(paired, NOV_10)}
     assert set(sent) == {
         ("committee_notice", COMMITTEE),
-        ("not_paired_notice", email_of(paired, "C100156")),
+        ("partner_left", email_of(paired, "C100156")),
     }
     committee = sent[("committee_notice", COMMITTEE)]
     assert "C100270" in committee.text_body and "family reasons" in committee.text_body
-    note = sent[("not_paired_notice", email_of(paired, "C100156"))]
+    note = sent[("partner_left", email_of(paired, "C100156"))]
     assert "has withdrawn from the program" in note.text_body
     assert "looking for a new mentee" in note.subject
     assert "Your other pairings in the program continue" in note.text_body
@@ -186,7 +186,7 @@ def test_a_mentor_withdrawing_gets_each_mentee_the_best_allowed_mentor(
         top, best = best_mentors(paired, offer["member_id"], taken, set())
         assert offer["mentor_id"] in best and offer["score"] == top
         taken.append((offer["mentor_id"], offer["mentee_id"]))
-    notes = [m for m in messages_since(paired, NOV_10) if m.kind == "not_paired_notice"]
+    notes = [m for m in messages_since(paired, NOV_10) if m.kind == "partner_left"]
     assert sorted(m.to_address for m in notes) == sorted(email_of(paired, e) for e in THREE_MENTEES)
     verify_ok(paired)
 
@@ -256,7 +256,7 @@ def test_ending_a_pair_offers_the_mentor_the_best_waiting_mentee(paired: UnitOfW
     top, best = best_mentors(paired, "C100304", taken, {("C100136", "C100304")})
     assert for_mentee["mentor_id"] in best and for_mentee["score"] == top
 
-    notes = [m for m in messages_since(paired, NOV_12) if m.kind == "not_paired_notice"]
+    notes = [m for m in messages_since(paired, NOV_12) if m.kind == "partner_left"]
     assert sorted(m.to_address for m in notes) == sorted(
         [email_of(paired, "C100136"), email_of(paired, "C100304")]
     )

@@ -48,6 +48,12 @@ SAMPLES: dict[MessageKind, dict[str, object]] = {
         "mentoring_ends_on": dt.date(2027, 6, 30),
     },
     K.not_paired_notice: {"role": "mentor", "waitlist_until": dt.date(2027, 1, 15)},
+    K.partner_left: {
+        "role": "mentee",
+        "partner_name": "Jordan Ruiz",
+        "cause": "withdrawal",
+        "other_pairs": 0,
+    },
     K.orientation_invitation: {
         "orientation_at": dt.datetime(2026, 11, 20, 12, 0, tzinfo=CHICAGO),
         "duration_minutes": 90,
@@ -276,3 +282,12 @@ def test_templates_are_found_relative_to_the_module(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert render(K.mentoring_ends)[0].startswith("Formal mentoring has ended")
+
+
+def test_the_partner_left_note_says_who_left_and_what_happens_next() -> None:
+    subject, text, _ = render(K.partner_left)
+    assert "looking for a new mentor" in subject
+    assert "Jordan Ruiz, your mentor" in text and "has withdrawn" in text
+    _, ended, _ = render(K.partner_left, role="mentor", cause="ended", other_pairs=2)
+    assert "ended your pairing with Jordan Ruiz" in ended
+    assert "Your other pairings in the program continue as before" in ended
