@@ -19,6 +19,7 @@ from infra.tables import (
     ApplicationRow,
     AssessmentResponseRow,
     CycleRow,
+    CycleSettingsRow,
     MessageRow,
     MilestoneRow,
     PairingRuleRow,
@@ -47,6 +48,7 @@ _AUDITED: dict[str, tuple[object, ...]] = {
     "tasks": (TaskRow.key, TaskRow.title, TaskRow.due_at, TaskRow.done_at, TaskRow.done_by),
     "assessment_responses": tuple(AssessmentResponseRow.__table__.c),
     "repairing_offers": tuple(RepairingOfferRow.__table__.c),
+    "cycle_settings": (CycleSettingsRow.cycle_year, CycleSettingsRow.settings),
 }
 AUDITED_TABLES = tuple(_AUDITED)
 
@@ -71,6 +73,7 @@ def _query(table: str, year: int) -> Select[tuple[object, ...]]:
         "tasks": TaskRow,
         "assessment_responses": AssessmentResponseRow,
         "repairing_offers": RepairingOfferRow,
+        "cycle_settings": CycleSettingsRow,
     }[table]
     return query.where(model.__table__.c.cycle_year == year).order_by(*inspect(model).primary_key)
 

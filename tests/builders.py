@@ -31,9 +31,22 @@ def cycle_with_applications(uow: UnitOfWork, year: int = 2026) -> UnitOfWork:
 NOV_5 = datetime(2026, 11, 5, 12, tzinfo=UTC)
 
 
-def paired_cycle(uow: UnitOfWork, year: int = 2026) -> UnitOfWork:
-    """Cycle ``year`` with an approved pairing set, pairings announced (state ``paired``)."""
+def paired_cycle(
+    uow: UnitOfWork, year: int = 2026, *, fixed: tuple[tuple[str, str], ...] = ()
+) -> UnitOfWork:
+    """Cycle ``year`` with an approved pairing set, pairings announced (state ``paired``);
+    ``fixed`` pairs are fixed by the committee before the proposal."""
     cycle_with_applications(uow, year)
+    for mentor_id, mentee_id in fixed:
+        pairings.edit(
+            uow,
+            year,
+            kind="fix",
+            mentor_id=mentor_id,
+            mentee_id=mentee_id,
+            actor="chair",
+            now=OCT_1,
+        )
     pairings.propose(uow, year, actor="chair", now=OCT_1)
     pairings.approve(uow, year, actor="chair", now=OCT_1)
     cycles.fire_event(

@@ -392,7 +392,13 @@ def set_matching(
             values["allow_same_institution"] = allow_same_institution
         result = cycle_settings.update(session, year, "matching", values)
         audit_log.append(
-            session, kind="matching_settings", cycle_year=year, at=now, actor=actor, fields=values
+            session,
+            kind="matching_settings",
+            cycle_year=year,
+            at=now,
+            actor=actor,
+            fields=values,
+            touched=("cycle_settings",),
         )
         uow.commit()
     return result

@@ -63,7 +63,13 @@ def set_details(
         checked = ProgramDetails.from_settings({**stored, **values})
         cycle_settings.update(session, year, "program", values)
         audit_log.append(
-            session, kind="program_details", cycle_year=year, at=now, actor=actor, fields=values
+            session,
+            kind="program_details",
+            cycle_year=year,
+            at=now,
+            actor=actor,
+            fields=values,
+            touched=("cycle_settings",),
         )
         uow.commit()
     return asdict(checked)
