@@ -42,7 +42,8 @@ def publish(year: int, report: dict[str, Any]) -> str:
 def publish_assessment_report(year: int) -> dict[str, Any]:
     """Build cycle YEAR's assessment report and publish it as an artifact.
 
-    year: the cycle's year (the year its call for applications opens).
+    Args:
+        year: the cycle's year (the year its call for applications opens).
     """
     report = build_report(year)
     key = publish(year, report)

@@ -53,12 +53,14 @@ def advance_cycle(
 ) -> dict[str, object]:
     """Fire EVENT on the cycle of YEAR as ACTOR.
 
-    year: the cycle's year (the year its call for applications opens).
-    event: what to do; each event moves the cycle one step (see the README).
-    actor: who is doing this, for the audit log.
-    reason: required to cancel, or to fire before the milestone's date.
-    when_due: only fire if the milestone has come (event-driven runs); otherwise leave it
-        to the daily tick.
+    Args:
+        year: the cycle's year (the year its call for applications opens).
+        event: what to do; each event moves the cycle one step (see the README).
+        actor: who is doing this, for the audit log.
+        reason: required to cancel, or to fire before the milestone's date.
+        trigger: how this run was started; leave it at manual when starting it by hand.
+        when_due: only fire if the milestone has come (event-driven runs); otherwise leave it
+            to the daily tick.
     """
     uow = UnitOfWork.from_settings()
     if when_due and not is_due(uow, year, event):

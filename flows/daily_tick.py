@@ -17,7 +17,8 @@ from infra.uow import UnitOfWork
 def daily_tick(now: datetime | None = None) -> dict[str, object]:
     """Advance every open cycle as far as its calendar allows.
 
-    now: pretend it is this moment (for catching up or rehearsing); default: now.
+    Args:
+        now: pretend it is this moment (for catching up or rehearsing); default: now.
     """
     uow = UnitOfWork.from_settings()
     report = run_tick(uow, now=now, flow_run_id=current_flow_run_id())

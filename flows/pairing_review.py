@@ -101,11 +101,12 @@ def review_pairings(
 ) -> dict[str, object]:
     """Propose the cycle's pairings and wait for the committee to approve them.
 
-    year: the cycle's year.
-    max_rounds: how many rounds of edits before the run gives up.
-    timeout_hours: how long to wait for each answer.
-    poll_seconds: how often the paused run looks for the answer.
-    now: the moment to record (for rehearsals and the demo); default: now.
+    Args:
+        year: the cycle's year.
+        max_rounds: how many rounds of edits before the run gives up.
+        timeout_hours: how long to wait for each answer.
+        poll_seconds: how often the paused run looks for the answer.
+        now: the moment to record (for rehearsals and the demo); default: now.
     """
     uow = UnitOfWork.from_settings()
     logger = get_run_logger()

@@ -53,7 +53,8 @@ def publish_offers(year: int, offers: list[dict[str, Any]]) -> str:
 def propose_repairing(year: int) -> dict[str, Any]:
     """Recompute cycle YEAR's re-pairing offers and publish them for the committee.
 
-    year: the cycle's year (the year its call for applications opens).
+    Args:
+        year: the cycle's year (the year its call for applications opens).
     """
     uow = UnitOfWork.from_settings()
     logger = get_run_logger()
@@ -73,12 +74,13 @@ def withdraw_participant(
 ) -> dict[str, Any]:
     """Withdraw MEMBER_ID from cycle YEAR and let the re-pairing flow react.
 
-    year: the cycle's year.
-    member_id: the participant's Core member id.
-    actor: who records the withdrawal, for the audit log.
-    reason: why the participant withdraws.
-    role: for a participant who applied as both, withdraw from this role only (mentor or
-        mentee); leave empty to withdraw from the program.
+    Args:
+        year: the cycle's year.
+        member_id: the participant's Core member id.
+        actor: who records the withdrawal, for the audit log.
+        reason: why the participant withdraws.
+        role: for a participant who applied as both, withdraw from this role only (mentor or
+            mentee); leave empty to withdraw from the program.
     """
     result = withdrawals.withdraw(
         UnitOfWork.from_settings(), year, member_id, role=role, actor=actor, reason=reason

@@ -121,7 +121,7 @@ def page(stack: Stack, chromium: Path) -> Iterator[Any]:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.route("**/*", local_only)
         page = context.new_page()
-        page.set_default_timeout(20_000)
+        page.set_default_timeout(30_000)
         yield page
         browser.close()
 
@@ -271,7 +271,7 @@ def _start_review(stack: Stack, year: int) -> str:
     return str(run.id)
 
 
-def _wait_for_state(stack: Stack, year: int, state: str, timeout: float = 45) -> None:
+def _wait_for_state(stack: Stack, year: int, state: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while stack.mentoring_json("cycle", "show", str(year))["state"] != state:
         assert time.monotonic() < deadline, f"cycle {year} never reached {state}\n" + (
