@@ -27,11 +27,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench_rows import BATCH, bulk, wipe
 from domain.audit import GENESIS, seal
 from domain.calendar import CycleCalendar
 from domain.cycle import Cycle
@@ -44,8 +45,6 @@ from infra.tables import (
     AssessmentResponseRow,
     AuditHeadRow,
     AuditRow,
-    Base,
-    CycleRow,
     MessageRow,
     PairingSetRow,
     PairRow,
@@ -55,7 +54,6 @@ from infra.uow import UnitOfWork
 
 YEAR = 2026
 AS_OF = datetime(2027, 3, 15, 12, tzinfo=UTC)
-BATCH = 5_000
 _BODY = (
     "Dear {name},\n\nThis is a message from the Core Mentoring Program about your "
     "participation in the {year}\u2013{next} cycle. Your partner is {partner}. Please meet "
@@ -210,25 +208,6 @@ class Chain:
             self.uow.commit()
 
 
-def bulk(uow: UnitOfWork, model: type[Base], rows: Iterator[dict[str, Any]]) -> int:
-    """Insert rows in batches, each its own transaction; returns how many."""
-    batch: list[dict[str, Any]] = []
-    count = 0
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH:
-            count += _insert(uow, model, batch)
-            batch = []
-    return count + (_insert(uow, model, batch) if batch else 0)
-
-
-def _insert(uow: UnitOfWork, model: type[Base], batch: list[dict[str, Any]]) -> int:
-    with uow:
-        uow.session.execute(insert(model), batch)
-        uow.commit()
-    return len(batch)
-
-
 MESSAGE_PLAN = (  # kind, per pair side (True) or per participant (False), copies, share sent
     ("application_received", False, 1, 1.0),
     ("pairing_notice", True, 1, 1.0),
@@ -330,21 +309,6 @@ def answers(
                 "will_continue": rng.random() < 0.6,
                 "comments": "",
             }
-
-
-def wipe(url: str, allowed: bool) -> None:
-    engine = db.engine_for(url)
-    with engine.connect() as conn:
-        has_cycles = engine.dialect.has_table(conn, "cycles") and conn.scalar(
-            select(func.count()).select_from(CycleRow)
-        )
-    if has_cycles and not allowed:
-        sys.exit(f"{db.redacted(url)} holds cycles; give a scratch database or add --wipe")
-    db.upgrade(url)
-    if engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 def build(

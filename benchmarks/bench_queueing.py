@@ -36,22 +36,22 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import select, text, update
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench_rows import bulk, wipe
 from domain.calendar import CycleCalendar
 from domain.cycle_states import CycleEvent, CycleState, Trigger
 from flows.usecases import cycles as cycle_cases
 from flows.usecases import effects
 from infra import audit_log, cycles, db, outbox, tasks
-from infra.tables import Base, CycleRow, MemberRow, PairingSetRow, PairRow
+from infra.tables import CycleRow, MemberRow, PairingSetRow, PairRow
 from infra.uow import UnitOfWork
 
 YEAR = 2026
 EVENTS = (CycleEvent.announce_pairings, CycleEvent.start_orientation, CycleEvent.start_mentoring)
-BATCH = 5_000
 _FIRST = ("Avery", "Jordan", "Morgan", "Riley", "Casey", "Quinn", "Harper", "Rowan", "Emery")
 _LAST = ("Okafor", "Lindqvist", "Martínez", "Nakamura", "O'Brien", "Kowalski", "Haddad", "Nguyen")
 _PLACES = (
@@ -78,40 +78,6 @@ def members(count: int, now: datetime) -> Iterator[dict[str, Any]]:
             "membership_expires": date(YEAR + 1, 12, 31),
             "updated_at": now,
         }
-
-
-def bulk(uow: UnitOfWork, model: type[Base], rows: Iterator[dict[str, Any]]) -> int:
-    """Insert rows in batches, each its own transaction; returns how many."""
-    count, batch = 0, []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH:
-            count += _insert(uow, model, batch)
-            batch = []
-    return count + (_insert(uow, model, batch) if batch else 0)
-
-
-def _insert(uow: UnitOfWork, model: type[Base], batch: list[dict[str, Any]]) -> int:
-    with uow:
-        uow.session.execute(insert(model), batch)
-        uow.commit()
-    return len(batch)
-
-
-def wipe(url: str, allowed: bool) -> None:
-    """Migrate, and empty a PostgreSQL database (only a scratch one, or with ``--wipe``)."""
-    engine = db.engine_for(url)
-    with engine.connect() as conn:
-        has_cycles = engine.dialect.has_table(conn, "cycles") and conn.scalar(
-            select(func.count()).select_from(CycleRow)
-        )
-    if has_cycles and not allowed:
-        sys.exit(f"{db.redacted(url)} holds cycles; give a scratch database or add --wipe")
-    db.upgrade(url)
-    if engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 def build(url: str, pairs: int) -> str:
