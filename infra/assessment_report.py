@@ -14,13 +14,14 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from domain.assessment import QUESTION_TEXT, SCALE_QUESTIONS
 from domain.errors import DomainError
+from infra.templating import template_environment
 
 REPORT_TEMPLATES = Path(__file__).with_name("report_templates")
 FORMATS = ("md", "html", "json")
@@ -50,19 +51,10 @@ def _markdown_text(value: object) -> str:
 
 @functools.cache
 def environment() -> Environment:
-    """Autoescape for ``.html.j2`` only; undefined names raise rather than print nothing."""
-    env = Environment(
-        loader=FileSystemLoader(REPORT_TEMPLATES),
-        undefined=StrictUndefined,
-        autoescape=select_autoescape(
-            enabled_extensions=("html.j2",), default_for_string=False, default=False
-        ),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+    return template_environment(
+        REPORT_TEMPLATES,
+        {"percent": _percent, "number": _number, "signed": _signed, "md": _markdown_text},
     )
-    env.filters.update(percent=_percent, number=_number, signed=_signed, md=_markdown_text)
-    return env
 
 
 def render_document(template: str, **context: Any) -> str:

@@ -43,16 +43,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    Template,
-    UndefinedError,
-    select_autoescape,
-)
+from jinja2 import Environment, Template, UndefinedError
 
 from domain.notifications import Attachment, MessageKind, OutgoingMessage, idempotency_key
+from infra.templating import template_environment
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -150,34 +144,21 @@ def _partner_role(role: str) -> str:
 
 @functools.cache
 def environment() -> Environment:
-    """The shared Jinja2 environment; autoescape for the ``.html.j2`` templates only.
-
-    Templates ship with the code, so each is compiled once per process: ``auto_reload``
-    off spares a ``stat`` of every file (and of each one it extends or includes) on every
-    render; with :func:`templates`, rendering 10,000 messages takes about 30 % less time.
-    """
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
-        auto_reload=False,
-        undefined=StrictUndefined,
-        autoescape=select_autoescape(
-            enabled_extensions=("html.j2",), default_for_string=False, default=False
-        ),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+    """The mail's Jinja2 environment; with :func:`templates`, each template is compiled
+    once per process (about 30 % faster for 10,000 messages than checking each file)."""
+    return template_environment(
+        TEMPLATE_DIR,
+        {
+            "program_year": _program_year,
+            "longdate": _longdate,
+            "shortdate": _shortdate,
+            "clock": _clock,
+            "longdatetime": _longdatetime,
+            "tzlabel": _tzlabel,
+            "role_phrase": _role_phrase,
+            "partner_role": _partner_role,
+        },
     )
-    env.filters.update(
-        program_year=_program_year,
-        longdate=_longdate,
-        shortdate=_shortdate,
-        clock=_clock,
-        longdatetime=_longdatetime,
-        tzlabel=_tzlabel,
-        role_phrase=_role_phrase,
-        partner_role=_partner_role,
-    )
-    return env
 
 
 def check_context(kind: MessageKind, context: Mapping[str, object]) -> None:
