@@ -4,8 +4,9 @@ Called inside the transition's own transaction, so the state change, its message
 its tasks commit together (the outbox); delivery happens afterwards.
 """
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -87,6 +88,34 @@ class Mailer:
             context={"committee_email": self.program.committee_email, **context},
         )
 
+    def to_core_members(
+        self,
+        kind: MessageKind,
+        discriminator: str,
+        *,
+        on: dt.date,
+        excluding: Collection[str] = (),
+        **context: Any,
+    ) -> list[OutgoingMessage | None]:
+        """To the list address the committee set, or else to each Core member on ``on``
+        (leaving out ``excluding``)."""
+        if self.program.call_list_address:
+            return [
+                self.to_address(
+                    kind,
+                    "list",
+                    self.program.call_list_address,
+                    "Core members",
+                    discriminator,
+                    **context,
+                )
+            ]
+        return [
+            self.to_member(kind, m.member_id, discriminator, **context)
+            for m in self.people.values()
+            if m.member_id not in excluding and m.membership_expires >= on
+        ]
+
     def name(self, member_id: str) -> str:
         m = self.people.get(member_id)
         return f"{m.first_name} {m.last_name}".strip() if m else member_id
@@ -151,23 +180,9 @@ def _call_for_applications(mailer: Mailer) -> list[OutgoingMessage | None]:
         "deadline": mailer.date(CycleEvent.close_applications),
         "pairings_announced_on": mailer.date(CycleEvent.announce_pairings),
     }
-    if mailer.program.call_list_address:
-        return [
-            mailer.to_address(
-                K.call_for_applications,
-                "list",
-                mailer.program.call_list_address,
-                "Core members",
-                **context,
-            )
-        ]
     today = mailer.cycle.calendar.due_at(CycleEvent.open_call)
     assert today is not None
-    return [
-        mailer.to_member(K.call_for_applications, m.member_id, **context)
-        for m in mailer.people.values()
-        if m.membership_expires >= today.date()
-    ]
+    return mailer.to_core_members(K.call_for_applications, "", on=today.date(), **context)
 
 
 def pairing_notices(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessage | None]:

@@ -42,27 +42,14 @@ def _deadline_reminders(mailer: Mailer, now: datetime) -> list[OutgoingMessage |
     if not closes - DEADLINE_NOTICE <= now < closes:
         return []
     context: dict[str, Any] = {"apply_url": mailer.program.apply_url, "deadline": closes.date()}
-    if mailer.program.call_list_address:
-        return [
-            mailer.to_address(
-                K.application_deadline_reminder,
-                "list",
-                mailer.program.call_list_address,
-                "Core members",
-                "final-week",
-                **context,
-            )
-        ]
     applied = set(
         mailer.session.scalars(
             select(ApplicationRow.member_id).where(ApplicationRow.cycle_year == mailer.cycle.year)
         )
     )
-    return [
-        mailer.to_member(K.application_deadline_reminder, m.member_id, "final-week", **context)
-        for m in mailer.people.values()
-        if m.member_id not in applied and m.membership_expires >= now.date()
-    ]
+    return mailer.to_core_members(
+        K.application_deadline_reminder, "final-week", on=now.date(), excluding=applied, **context
+    )
 
 
 def _checkins(mailer: Mailer, now: datetime) -> list[OutgoingMessage | None]:

@@ -1,7 +1,7 @@
 """The committee's program details reach the messages: the orientation invitation's ICS."""
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import DomainError
-from flows.usecases import cycles, program
-from infra.tables import MessageRow
+from flows.usecases import cycles, members, program
+from flows.usecases.tick import run_tick
+from infra.tables import MemberRow, MessageRow
 from infra.uow import UnitOfWork
-from tests.builders import paired_cycle
+from tests.builders import AUG_2, DATA, paired_cycle
 
 CHICAGO = ZoneInfo("America/Chicago")
 JOIN = "https://meet.example.org/core-orientation-2026"
@@ -85,3 +86,41 @@ def test_bad_details_are_refused_with_the_reason(uow: UnitOfWork) -> None:
     with pytest.raises(DomainError, match="between 15 and 480"):
         program.set_details(uow, 2026, {"orientation_minutes": 5}, actor="chair")
     assert program.details(uow, 2026)["orientation_minutes"] == 90
+
+
+def test_with_a_list_address_the_call_and_its_reminder_go_to_the_list_only(
+    uow: UnitOfWork,
+) -> None:
+    cycles.create_cycle(uow, 2026, timezone="America/Chicago", milestones={}, actor="chair")
+    members.import_roster(uow, DATA / "roster.csv", actor="chair", now=AUG_2)
+    program.set_details(uow, 2026, {"call_list_address": "core-l@lists.example.org"}, actor="c")
+    run_tick(uow, now=AUG_2)
+    run_tick(uow, now=datetime(2026, 9, 25, 12, tzinfo=UTC))
+    with uow:
+        sent = [
+            (m.kind, m.to_address)
+            for m in uow.session.scalars(select(MessageRow).order_by(MessageRow.id))
+        ]
+    assert sent == [
+        ("call_for_applications", "core-l@lists.example.org"),
+        ("application_deadline_reminder", "core-l@lists.example.org"),
+    ]
+
+
+def test_without_a_list_address_only_current_core_members_are_called(uow: UnitOfWork) -> None:
+    cycles.create_cycle(uow, 2026, timezone="America/Chicago", milestones={}, actor="chair")
+    members.import_roster(uow, DATA / "roster.csv", actor="chair", now=AUG_2)
+    run_tick(uow, now=AUG_2)
+    with uow:
+        called = set(
+            uow.session.scalars(
+                select(MessageRow.to_address).where(MessageRow.kind == "call_for_applications")
+            )
+        )
+        current = set(
+            uow.session.scalars(
+                select(MemberRow.email).where(MemberRow.membership_expires >= date(2026, 8, 1))
+            )
+        )
+        everyone = set(uow.session.scalars(select(MemberRow.email)))
+    assert called == current and current < everyone
