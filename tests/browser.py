@@ -1,7 +1,10 @@
 """Debian's Chromium for the browser tests, driven by Playwright (never `playwright install`)."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +38,30 @@ def chromium_or_skip() -> Path:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return CHROMIUM
+
+
+@contextmanager
+def page_allowing(
+    chromium: Path, allowed: str, viewport: tuple[int, int], refused: list[str] | None = None
+) -> Iterator[Any]:
+    """A Chromium page that may only fetch URLs starting with ``allowed``; every other
+    request is aborted (and listed in ``refused``), so a test proves it needs nothing else."""
+    from playwright.sync_api import Route, sync_playwright
+
+    def guard(route: Route) -> None:
+        if route.request.url.startswith(allowed):
+            route.continue_()
+        else:
+            if refused is not None:
+                refused.append(route.request.url)
+            route.abort()
+
+    width, height = viewport
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": width, "height": height})
+            context.route("**/*", guard)
+            yield context.new_page()
+        finally:
+            browser.close()

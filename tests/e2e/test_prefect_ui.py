@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from flows import prefect_server
-from tests.browser import CHROMIUM_ARGS
+from tests.browser import page_allowing
 
 pytestmark = pytest.mark.browser
 
@@ -108,22 +108,9 @@ def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 @pytest.fixture
 def page(stack: Stack, chromium: Path) -> Iterator[Any]:
     """A Chromium page that may only talk to the local server."""
-    from playwright.sync_api import Route, sync_playwright
-
-    def local_only(route: Route) -> None:
-        if route.request.url.startswith(stack.base_url):
-            route.continue_()
-        else:
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.route("**/*", local_only)
-        page = context.new_page()
+    with page_allowing(chromium, stack.base_url, (1400, 1000)) as page:
         page.set_default_timeout(30_000)
         yield page
-        browser.close()
 
 
 def _shot(page: Any, name: str) -> None:

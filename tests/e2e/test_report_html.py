@@ -15,7 +15,7 @@ from infra import db
 from infra.assessment_report import render_report
 from infra.tables import AssessmentResponseRow, PairingSetRow, PairRow
 from infra.uow import UnitOfWork
-from tests.browser import CHROMIUM_ARGS
+from tests.browser import page_allowing
 from tests.builders import DATA, paired_cycle
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "assessment-report.png"
@@ -88,24 +88,10 @@ def report_file(report_database: str, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.mark.browser
 def test_the_html_report_draws_every_chart_offline(chromium: Path, report_file: Path) -> None:
-    from playwright.sync_api import Route, sync_playwright
-
     html = report_file.read_text(encoding="utf-8")
     assert "C1000" not in html and "E2025-" not in html
     refused: list[str] = []
-
-    def files_only(route: Route) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            refused.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        context.route("**/*", files_only)
-        page = context.new_page()
+    with page_allowing(chromium, "file://", (1200, 900), refused) as page:
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(report_file.as_uri())
@@ -118,7 +104,6 @@ def test_the_html_report_draws_every_chart_offline(chromium: Path, report_file: 
         )
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=True)
-        browser.close()
     drawn = {plot_id: (svgs, bars, lines) for plot_id, svgs, bars, lines in plots}
     assert set(drawn) == {f"chart-{q}" for q in QUESTIONS} | {"chart-trend"}
     assert all(svgs >= 1 for svgs, _, _ in drawn.values())
