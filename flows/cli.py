@@ -19,7 +19,12 @@ from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import DomainError
 from flows.cli_assessment import assessment_app, print_story
 from flows.cli_support import (
+    Actor,
+    DryRun,
+    ImportActor,
     JsonOption,
+    OptionalActor,
+    Year,
     emit,
     err,
     event_help,
@@ -75,10 +80,6 @@ app.add_typer(assessment_app, name="assessment")
 applications_app.command("withdraw")(applications_withdraw)
 app.add_typer(repairing_app, name="repairing")
 app.command("serve")(serve_command)
-
-Year = Annotated[int, typer.Argument(help="The cycle's year: the year its call opens (August).")]
-Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log).")]
-OptionalActor = Annotated[str, typer.Option("--actor", help="Who does this (default: you).")]
 
 
 def uow() -> UnitOfWork:
@@ -286,8 +287,8 @@ CsvFile = Annotated[
 @members_app.command("import")
 def members_import(
     file: CsvFile,
-    actor: Annotated[str, typer.Option("--actor", help="Who imports (audited).")] = "",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
+    actor: ImportActor = "",
+    dry_run: DryRun = False,
     as_json: JsonOption = False,
 ) -> None:
     """Load or refresh the Core membership roster.
@@ -322,9 +323,7 @@ def applications_import(
             "(google_forms_mentor, google_forms_mentee) or a TOML file.",
         ),
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Validate only; write nothing.")
-    ] = False,
+    dry_run: DryRun = False,
     allow_late: Annotated[
         bool,
         typer.Option(
@@ -333,7 +332,7 @@ def applications_import(
             "(recorded in the audit log).",
         ),
     ] = False,
-    actor: Annotated[str, typer.Option("--actor", help="Who imports (audited).")] = "",
+    actor: ImportActor = "",
     as_json: JsonOption = False,
 ) -> None:
     """Validate applications to cycle YEAR and load the valid ones.

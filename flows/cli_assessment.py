@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from flows.cli_support import JsonOption, emit, out
+from flows.cli_support import DryRun, ImportActor, JsonOption, Year, emit, out
 from flows.usecases import assessment as assessment_cases
 from flows.usecases.audit_story import render_story
 from infra.assessment_report import FORMATS, check_format, render_report
@@ -22,7 +22,6 @@ assessment_app = typer.Typer(
     help="The end-of-program assessment: import the survey responses, report on them.",
     no_args_is_help=True,
 )
-Year = Annotated[int, typer.Argument(help="The cycle's year: the year its call opens (August).")]
 Format = Annotated[
     str,
     typer.Option("--format", "-f", metavar="md|html|json", help="The document's format."),
@@ -44,10 +43,8 @@ def assessment_import(
             "(survey_tool_assessment) or a TOML file.",
         ),
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Validate only; write nothing.")
-    ] = False,
-    actor: Annotated[str, typer.Option("--actor", help="Who imports (audited).")] = "",
+    dry_run: DryRun = False,
+    actor: ImportActor = "",
     as_json: JsonOption = False,
 ) -> None:
     """Load the survey responses of cycle YEAR (the July survey window).

@@ -37,6 +37,11 @@ def parse_when(text: str | None) -> datetime | None:
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead.")]
+Year = Annotated[int, typer.Argument(help="The cycle's year: the year its call opens (August).")]
+Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log).")]
+OptionalActor = Annotated[str, typer.Option("--actor", help="Who does this (default: you).")]
+ImportActor = Annotated[str, typer.Option("--actor", help="Who imports (audited).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")]
 
 
 def with_milestone_options(func: Callable[..., None]) -> Callable[..., None]:

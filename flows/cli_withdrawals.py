@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from flows.cli_support import JsonOption, emit, out
+from flows.cli_support import Actor, JsonOption, Year, emit, out
 from flows.usecases import withdrawals
 from infra.uow import UnitOfWork
 
@@ -16,8 +16,6 @@ repairing_app = typer.Typer(
     help="Re-pairing after a withdrawal or a pair the committee ends: offers, approval.",
     no_args_is_help=True,
 )
-Year = Annotated[int, typer.Argument(help="The cycle's year: the year its call opens (August).")]
-Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log).")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")]
 
 
