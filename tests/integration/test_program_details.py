@@ -29,6 +29,17 @@ def orientation_invitations(uow: UnitOfWork) -> list[MessageRow]:
         )
 
 
+def start_orientation(uow: UnitOfWork) -> None:
+    cycles.fire_event(
+        uow,
+        2026,
+        CycleEvent.start_orientation,
+        actor="tick",
+        trigger=Trigger.schedule,
+        now=datetime(2026, 11, 20, 12, tzinfo=UTC),
+    )
+
+
 def test_the_invitation_carries_the_session_the_committee_set(uow: UnitOfWork) -> None:
     paired_cycle(uow)
     shown = program.set_details(
@@ -42,14 +53,7 @@ def test_the_invitation_carries_the_session_the_committee_set(uow: UnitOfWork) -
         actor="Pat Chair",
     )
     assert shown["orientation_minutes"] == 60
-    cycles.fire_event(
-        uow,
-        2026,
-        CycleEvent.start_orientation,
-        actor="tick",
-        trigger=Trigger.schedule,
-        now=datetime(2026, 11, 20, 12, tzinfo=UTC),
-    )
+    start_orientation(uow)
     invitations = orientation_invitations(uow)
     assert invitations, "every participant is invited"
     (attachment,) = invitations[0].attachments
@@ -65,14 +69,7 @@ def test_the_invitation_carries_the_session_the_committee_set(uow: UnitOfWork) -
 
 def test_orientation_details_are_refused_once_the_invitation_went(uow: UnitOfWork) -> None:
     paired_cycle(uow)
-    cycles.fire_event(
-        uow,
-        2026,
-        CycleEvent.start_orientation,
-        actor="tick",
-        trigger=Trigger.schedule,
-        now=datetime(2026, 11, 20, 12, tzinfo=UTC),
-    )
+    start_orientation(uow)
     with pytest.raises(DomainError, match="state orientation: the message using orientation_at"):
         program.set_details(uow, 2026, {"orientation_at": "2026-11-21T13:00"}, actor="chair")
     changed = program.set_details(uow, 2026, {"survey_url": "https://s.example.org"}, actor="c")
