@@ -37,10 +37,13 @@ from domain.audit import GENESIS, seal
 from domain.calendar import CycleCalendar
 from domain.cycle import Cycle
 from domain.cycle_states import TARGET_OF, CycleEvent, CycleState
+from domain.followups import TaskAudience
+from domain.notifications import MessageStatus
+from domain.pairing_status import PairingSetStatus, PairStatus
 from flows.usecases import audit as audit_cases
 from flows.usecases.audit_story import story
-from infra import cycles, db, seals
-from infra.audit_log import HEAD_ID
+from infra import db, seals
+from infra.repositories.audit import HEAD_ID
 from infra.tables import (
     AssessmentResponseRow,
     AuditHeadRow,
@@ -233,9 +236,13 @@ def messages(
             queued = opens + timedelta(days=40 * step + 30 * copy)
             for me, partner in targets:
                 roll = rng.random()
-                status = "sent" if roll < sent_share else ("failed" if roll < 0.999 else "pending")
+                status = (
+                    MessageStatus.sent
+                    if roll < sent_share
+                    else (MessageStatus.failed if roll < 0.999 else MessageStatus.pending)
+                )
                 if sent_share == 0.0:
-                    status = "pending"
+                    status = MessageStatus.pending
                 context = {"name": me, "partner": partner, "year": year, "next": year + 1}
                 yield {
                     "key": f"{year}/{kind}/{me}/{partner}/{copy}",
@@ -249,9 +256,13 @@ def messages(
                     "attachments": [],
                     "status": status,
                     "attempts": 1,
-                    "last_error": "550 mailbox unavailable" if status == "failed" else None,
+                    "last_error": "550 mailbox unavailable"
+                    if status is MessageStatus.failed
+                    else None,
                     "queued_at": queued,
-                    "sent_at": queued + timedelta(minutes=5) if status == "sent" else None,
+                    "sent_at": queued + timedelta(minutes=5)
+                    if status is MessageStatus.sent
+                    else None,
                 }
 
 
@@ -281,7 +292,7 @@ def tasks(year: int, pairs: list[tuple[str, str]], done: int) -> Iterator[dict[s
         yield {
             "key": f"{year}/{key}",
             "cycle_year": year,
-            "audience": "participant",
+            "audience": TaskAudience.participant,
             "member_id": member,
             "title": title,
             "due_at": due,
@@ -326,10 +337,12 @@ def build(
             f"({time.perf_counter() - started:.0f} s)"
         )
     with uow:
-        row = cycles.add(uow.session, Cycle(YEAR, CycleCalendar.default(YEAR)), datetime.now(UTC))
-        row.state, row.version = "assessed", 1
+        assessed = Cycle(YEAR, CycleCalendar.default(YEAR), state=CycleState.assessed)
+        uow.cycles.add(assessed, datetime.now(UTC))
         pairing = PairingSetRow(
-            cycle_year=YEAR, status="approved", proposed_at=datetime(YEAR, 10, 15, tzinfo=UTC)
+            cycle_year=YEAR,
+            status=PairingSetStatus.approved,
+            proposed_at=datetime(YEAR, 10, 15, tzinfo=UTC),
         )
         uow.session.add(pairing)
         uow.commit()
@@ -344,7 +357,7 @@ def build(
                 "mentee_id": e,
                 "score": 60.0,
                 "explanation": "shared area; career step",
-                "status": "active" if n % 97 else "ended",
+                "status": PairStatus.active if n % 97 else PairStatus.ended,
             }
             for n, (m, e) in enumerate(pairs)
         ),
@@ -375,16 +388,16 @@ def measure(url: str, what: str, repeat: int) -> dict[str, Any]:
     for _ in range(repeat):
         start = time.perf_counter()
         if what == "verify":
-            checked, problems = audit_cases.verify(uow)
-            detail = f"{checked:,} records, {len(problems)} problem(s)"
+            check = audit_cases.verify(uow)
+            detail = f"{check.records:,} records, {len(check.problems)} problem(s)"
         else:
-            data = story(uow, YEAR, AS_OF if what == "as-of" else None)
-            size = len(json.dumps(data, indent=2, default=str))
+            told = story(uow, YEAR, AS_OF if what == "as-of" else None)
+            size = len(json.dumps(told.as_dict(), indent=2, default=str))
             detail = (
-                f"state {data['state']}, {len(data['transitions'])} transitions, "
-                f"{len(data['pairing_decisions']):,} pairing decisions, "
-                f"{data['messages']['total']['queued']:,} messages, "
-                f"{data['tasks']['total']['created']:,} tasks, JSON {size / 1e6:.1f} MB"
+                f"state {told.state}, {len(told.transitions)} transitions, "
+                f"{len(told.pairing_decisions):,} pairing decisions, "
+                f"{told.messages['total']['queued']:,} messages, "
+                f"{told.tasks['total']['created']:,} tasks, JSON {size / 1e6:.1f} MB"
             )
         times.append(time.perf_counter() - start)
     return {"what": what, "times": times, "peak_mb": peak_mb(), "detail": detail}
@@ -424,8 +437,8 @@ def in_subprocess(url: str, what: str, repeat: int) -> dict[str, Any]:
 _WHOLE_COMMAND = """
 import sys
 from datetime import datetime
-import flows.cli
-from flows.cli_assessment import print_story
+import flows.cli.app
+from flows.cli.audit import print_story
 from flows.usecases.audit_story import story
 from infra.uow import UnitOfWork
 as_of = datetime.fromisoformat(sys.argv[1]) if len(sys.argv) > 1 else None
@@ -435,7 +448,7 @@ print_story(story(UnitOfWork.from_settings(), %d, as_of), "json")
 
 def whole_command(url: str, as_of: datetime | None) -> float:
     """Seconds for a fresh interpreter to import the CLI, tell the story and print its JSON:
-    what ``mentoring audit YEAR --json`` costs once ``flows/cli.py`` calls ``story``."""
+    what ``mentoring audit YEAR --json`` costs once ``flows/cli/audit.py`` calls ``story``."""
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-c", _WHOLE_COMMAND % YEAR, *([as_of.isoformat()] if as_of else [])],

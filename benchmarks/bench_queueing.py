@@ -4,12 +4,13 @@ Run ``python benchmarks/bench_queueing.py`` from the repository root: SQLite in 
 folder, and PostgreSQL too when ``--postgres-url`` names a scratch database (it is emptied
 first; the script refuses one that holds cycles unless ``--wipe``). Not a test.
 
-Setup writes rows in bulk, not through the use cases (not timed): a roster of 10,000
-members, cycle 2026 in ``applications_closed`` with an approved set of 5,000 one-to-one
-pairs. Then three transitions fire in turn, each through ``fire_event`` exactly as the CLI
-and the flows call it, each queueing one message to each of the 10,000 participants:
-``announce_pairings`` (pairing notices, the issue's target), ``start_orientation`` (with an
-ICS attachment) and ``start_mentoring`` (also 40,000 follow-up tasks).
+Setup (not timed) bypasses the use cases: the roster of 10,000 members and the 5,000
+one-to-one pairs go in bulk, their approved set and cycle 2026's ``applications_closed``
+state through the repositories. Then three transitions fire in turn, each through
+``fire_event`` exactly as the CLI and the flows call it, each queueing one message to each of
+the 10,000 participants: ``announce_pairings`` (pairing notices, the issue's target),
+``start_orientation`` (with an ICS attachment) and ``start_mentoring`` (also 40,000 follow-up
+tasks).
 
 Each transition runs in a fresh process (templates not compiled yet, as in a CLI call or
 a new flow run), which reports the wall time, the growth of its peak resident set during
@@ -32,11 +33,12 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select, text, update
+from sqlalchemy import text
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,10 +46,15 @@ if __package__ in (None, ""):
 from benchmarks.bench_rows import bulk, wipe
 from domain.calendar import CycleCalendar
 from domain.cycle_states import CycleEvent, CycleState, Trigger
+from domain.matching import PairingProposal
+from domain.pairing_status import PairStatus
 from flows.usecases import cycles as cycle_cases
 from flows.usecases import effects
-from infra import audit_log, cycles, db, outbox, tasks
-from infra.tables import CycleRow, MemberRow, PairingSetRow, PairRow
+from infra import db
+from infra.repositories.audit import AuditLog
+from infra.repositories.outbox import Outbox
+from infra.repositories.tasks import TaskRepository
+from infra.tables import MemberRow, PairRow
 from infra.uow import UnitOfWork
 
 YEAR = 2026
@@ -89,15 +96,12 @@ def build(url: str, pairs: int) -> str:
     )
     people = bulk(uow, MemberRow, members(2 * pairs, now))
     with uow:
-        pairing = PairingSetRow(cycle_year=YEAR, status="approved", proposed_at=now)
-        uow.session.add(pairing)
-        uow.session.execute(
-            update(CycleRow)
-            .where(CycleRow.year == YEAR)
-            .values(state=str(CycleState.applications_closed), version=CycleRow.version + 1)
-        )
+        empty = PairingProposal(pairs=[], unmatched=[], total_score=0.0)
+        set_id = uow.pairings.store_proposal(YEAR, empty, {}, now).id
+        uow.pairings.approve(set_id, "bench", now)
+        cycle = uow.cycles.get(YEAR, for_update=True)
+        uow.cycles.save_state(replace(cycle, state=CycleState.applications_closed), now)
         uow.commit()
-        set_id = pairing.id
     made = bulk(
         uow,
         PairRow,
@@ -108,7 +112,7 @@ def build(url: str, pairs: int) -> str:
                 "mentee_id": f"E{n:05d}",
                 "score": 60.0,
                 "explanation": "shared area; career step",
-                "status": "active",
+                "status": PairStatus.active,
             }
             for n in range(pairs)
         ),
@@ -143,19 +147,21 @@ def instrument(timers: Timers) -> None:
     attributes), so the code measured is the code that runs.
 
     render: every message composed (templates, key); insert messages/tasks: the outbox and
-    task inserts (key lookups included); load: the roster and the approved pairs; task
-    specs: the follow-up tasks computed; audit: the audit record, with its table digests.
+    task repositories' inserts (key lookups included); load: the roster, the program details
+    and the approved pairs; task specs: the follow-up tasks computed; audit: the audit
+    record, with its table digests.
     """
-    for owner, name, label in (
+    owners: tuple[tuple[object, str, str], ...] = (
         (effects, "compose_message", "render"),
-        (outbox, "enqueue", "insert messages"),
-        (tasks, "add", "insert tasks"),
+        (Outbox, "enqueue", "insert messages"),
+        (TaskRepository, "add", "insert tasks"),
         (effects.Mailer, "__init__", "load"),
         (effects, "pair_list", "load"),
         (effects, "tasks_for", "task specs"),
-        (audit_log, "append", "audit"),
+        (AuditLog, "append", "audit"),
         (UnitOfWork, "commit", "commit"),
-    ):
+    )
+    for owner, name, label in owners:
         setattr(owner, name, timers.wrap(label, getattr(owner, name)))
 
 
@@ -182,7 +188,7 @@ def measure(url: str, event: CycleEvent) -> dict[str, Any]:
     instrument(timers)
     uow = UnitOfWork(db.session_factory(url))
     with uow:  # connect before timing; the pool keeps the connection
-        uow.session.execute(select(1))
+        uow.cycles.exists(YEAR)
     due = CycleCalendar.default(YEAR).due_at(event)
     assert due is not None
     now = due.astimezone(UTC)
@@ -196,13 +202,11 @@ def measure(url: str, event: CycleEvent) -> dict[str, Any]:
     first = timers.take()
     assert result.changed, result.message
 
-    with uow:
-        session = uow.session
-        cycle = cycles.to_domain(session, cycles.load_row(session, YEAR, for_update=True))
+    with uow:  # not committed: leaving the block rolls the rerun back
+        cycle = uow.cycles.get(YEAR, for_update=True)
         start = time.perf_counter()
-        again = effects.on_transition(session, cycle, event, now)
+        again = effects.on_transition(uow, cycle, event, now)
         rerun = time.perf_counter() - start
-        session.rollback()
     second = timers.take()
     start = time.perf_counter()
     noop = cycle_cases.fire_event(

@@ -4,16 +4,25 @@ Validation is field by field so that an import can tell the committee, line by l
 value was wrong and what would have been accepted.
 """
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from domain.errors import DomainError
 from domain.members import Member
+from domain.values import (
+    GOALS_MAX,
+    INSTITUTION_MAX,
+    MEMBER_ID_MAX,
+    InvalidValue,
+    email_address,
+    free_text,
+    single_line,
+    time_zone_name,
+)
 
 APPLICATION_FIELDS: tuple[str, ...] = (
     "submitted_at",
@@ -30,7 +39,6 @@ APPLICATION_FIELDS: tuple[str, ...] = (
 )
 MAX_MENTEES_LIMIT = 5
 AREA_SEPARATOR = ";"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _E = TypeVar("_E", bound=Enum)
 
 
@@ -108,6 +116,14 @@ class LibraryType(StrEnum):
     OTHER = "other"
 
 
+class ApplicationStatus(StrEnum):
+    """An application stays ``active`` until its member withdraws from the whole program (a
+    ``both`` applicant giving up one role stays active in the other)."""
+
+    active = "active"
+    withdrawn = "withdrawn"
+
+
 class InvalidApplication(DomainError):
     """An application row refused by field validation; ``reason`` is one sentence."""
 
@@ -176,16 +192,12 @@ def _parse_areas(raw: str) -> frozenset[Area]:
     return frozenset(by_name[name.casefold()] for name in names)
 
 
-def _parse_time_zone(raw: str) -> str:
-    name = raw.strip()
+def _checked(value: str, check: Callable[[str], str]) -> str:
+    """Run a boundary check from :mod:`domain.values`, reporting it as this row's refusal."""
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidApplication(
-            f"time_zone {name!r} is not an IANA time zone name; use one such as America/Chicago",
-            "time_zone",
-        ) from None
-    return name
+        return check(value)
+    except InvalidValue as refused:
+        raise InvalidApplication(refused.reason, refused.field) from None
 
 
 def _parse_submitted_at(raw: str, default_tz: str) -> datetime:
@@ -247,18 +259,23 @@ def parse_application_row(row: Mapping[str, str], *, default_tz: str) -> Applica
     """Validate one canonical application row; naive timestamps are read in ``default_tz``.
 
     Fields are checked in column order, so the first problem on a line is the one reported.
+    Text that reaches mail, a column or a calendar is bounded and free of control
+    characters (:mod:`domain.values`); ``goals`` may span lines, and is kept on one.
     """
     submitted_at = _parse_submitted_at(_required(row, "submitted_at"), default_tz)
-    member_id = _required(row, "member_id")
-    email = _required(row, "email")
-    if not _EMAIL.match(email):
-        raise InvalidApplication(f"email {email!r} is not an email address", "email")
+    member_id = _checked(
+        _required(row, "member_id"), lambda v: single_line(v, "member_id", MEMBER_ID_MAX)
+    )
+    email = _checked(_required(row, "email"), lambda v: email_address(v, "email"))
     role = _choice(Role, "role", _required(row, "role"))
     areas = _parse_areas(row.get("areas") or "")
     career_stage = _choice(CareerStage, "career_stage", _required(row, "career_stage"))
-    institution = _required(row, "institution")
+    institution = _checked(
+        _required(row, "institution"), lambda v: single_line(v, "institution", INSTITUTION_MAX)
+    )
     library_type = _choice(LibraryType, "library_type", _required(row, "library_type"))
-    time_zone = _parse_time_zone(_required(row, "time_zone"))
+    time_zone = _checked(_required(row, "time_zone"), lambda v: time_zone_name(v, "time_zone"))
+    goals = _checked(row.get("goals") or "", lambda v: free_text(v, "goals", GOALS_MAX))
     return Application(
         submitted_at=submitted_at,
         member_id=member_id,
@@ -269,7 +286,7 @@ def parse_application_row(row: Mapping[str, str], *, default_tz: str) -> Applica
         institution=institution,
         library_type=library_type,
         time_zone=time_zone,
-        goals=" ".join((row.get("goals") or "").split()),
+        goals=" ".join(goals.split()),
         max_mentees=_parse_max_mentees(row.get("max_mentees") or "", role),
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.errors import DomainError
+from domain.values import COMMENTS_MAX, MEMBER_ID_MAX, InvalidValue, free_text, single_line
 
 ASSESSMENT_FIELDS: tuple[str, ...] = (
     "submitted_at",
@@ -122,19 +123,32 @@ def _parse_yes_no(raw: str, name: str) -> bool:
 
 def parse_response_row(row: Mapping[str, str], *, default_tz: str) -> SurveyResponse:
     """Validate one canonical ``assessment.csv`` row; naive timestamps are read in
-    ``default_tz``. Fields are checked in column order: the first problem is reported."""
+    ``default_tz``. Fields are checked in column order: the first problem is reported.
+    ``comments`` may span lines (kept on one) but, like the id, holds no control character
+    and stays within its bound (:mod:`domain.values`)."""
     submitted_at = _parse_submitted_at(_required(row, "submitted_at"), default_tz)
-    member_id = _required(row, "member_id")
+    try:
+        member_id = single_line(_required(row, "member_id"), "member_id", MEMBER_ID_MAX)
+    except InvalidValue as refused:
+        raise InvalidResponse(refused.reason, refused.field) from None
     role = _parse_role(_required(row, "role"))
+    overall = _parse_scale(_required(row, "overall"), "overall")
+    goals_met = _parse_scale(_required(row, "goals_met"), "goals_met")
+    would_recommend = _parse_yes_no(_required(row, "would_recommend"), "would_recommend")
+    will_continue = _parse_yes_no(_required(row, "will_continue"), "will_continue")
+    try:
+        comments = free_text(row.get("comments") or "", "comments", COMMENTS_MAX)
+    except InvalidValue as refused:
+        raise InvalidResponse(refused.reason, refused.field) from None
     return SurveyResponse(
         submitted_at=submitted_at,
         member_id=member_id,
         role=role,
-        overall=_parse_scale(_required(row, "overall"), "overall"),
-        goals_met=_parse_scale(_required(row, "goals_met"), "goals_met"),
-        would_recommend=_parse_yes_no(_required(row, "would_recommend"), "would_recommend"),
-        will_continue=_parse_yes_no(_required(row, "will_continue"), "will_continue"),
-        comments=" ".join((row.get("comments") or "").split()),
+        overall=overall,
+        goals_met=goals_met,
+        would_recommend=would_recommend,
+        will_continue=will_continue,
+        comments=" ".join(comments.split()),
     )
 
 

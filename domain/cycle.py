@@ -115,13 +115,13 @@ def fire(
     if TARGET_OF[event] is source:
         return Decision(event, source, source, changed=False)
     if event not in events_from(source):
-        raise TransitionRefused(_not_allowed(cycle, event))
+        raise TransitionRefused(_not_allowed(cycle, event), year=cycle.year)
     early = event is not CycleEvent.cancel and not cycle.calendar.is_due(event, now)
     kwargs: dict[str, Any] = {"now": now, "trigger": trigger, "reason": reason}
     try:
         machine_for(cycle).send(str(event), **kwargs)
     except TransitionNotAllowed as err:
-        raise TransitionRefused(_guard_failed(cycle, event, now, trigger, reason)) from err
+        raise _guard_failed(cycle, event, now, trigger) from err
     return Decision(event, source, cycle.state, changed=True, early=early)
 
 
@@ -134,18 +134,25 @@ def _not_allowed(cycle: Cycle, event: CycleEvent) -> str:
 
 
 def _guard_failed(
-    cycle: Cycle, event: CycleEvent, now: datetime, trigger: Trigger, reason: str | None
-) -> str:
+    cycle: Cycle, event: CycleEvent, now: datetime, trigger: Trigger
+) -> TransitionRefused:
     prefix = f"cannot {event} cycle {cycle.year} (state {cycle.state})"
     if event is CycleEvent.cancel:
-        return f"{prefix}: a reason is required to cancel (--reason TEXT)"
+        return TransitionRefused(
+            f"{prefix}: a reason is required to cancel", year=cycle.year, missing="reason"
+        )
     if event is CycleEvent.announce_pairings and not cycle.has_approved_pairings:
-        return (
-            f"{prefix}: no approved pairing set yet; the committee must approve one "
-            f"(mentoring pairings approve {cycle.year} --actor NAME)"
+        return TransitionRefused(
+            f"{prefix}: no approved pairing set yet; the committee must approve one first",
+            year=cycle.year,
+            missing="approved_pairings",
         )
     due = cycle.calendar.due_at(event)
     due_text = due.isoformat() if due else "unscheduled"
     if trigger is Trigger.schedule:
-        return f"{prefix}: not due until {due_text}"
-    return f"{prefix}: its milestone is {due_text}; firing it early needs a reason (--reason TEXT)"
+        return TransitionRefused(f"{prefix}: not due until {due_text}", year=cycle.year)
+    return TransitionRefused(
+        f"{prefix}: its milestone is {due_text}; firing it early needs a reason",
+        year=cycle.year,
+        missing="reason",
+    )

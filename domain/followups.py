@@ -3,12 +3,24 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from domain.calendar import CycleCalendar
-from domain.cycle_states import CycleEvent
+from domain.cycle_states import CycleEvent, CycleState
 
-COMMITTEE = "committee"
-PARTICIPANT = "participant"
+FIRST_MEETING_WITHIN = timedelta(days=14)
+"""A new pair meets within two weeks: of mentoring's start, or of a re-pairing's approval."""
+
+
+class TaskAudience(StrEnum):
+    """Whose task it is; the values are what the task list stores."""
+
+    committee = "committee"
+    participant = "participant"
+
+
+COMMITTEE = TaskAudience.committee
+PARTICIPANT = TaskAudience.participant
 
 
 @dataclass(frozen=True)
@@ -16,16 +28,15 @@ class TaskSpec:
     """A task to create; ``key`` makes creating it twice a no-op."""
 
     key: str
-    audience: str
+    audience: TaskAudience
     title: str
     due_at: datetime
     member_id: str | None = None
 
 
-def _due(calendar: CycleCalendar, event: CycleEvent) -> datetime:
-    at = calendar.due_at(event)
-    assert at is not None, f"{event} has no milestone"
-    return at
+def first_meeting_due(since: datetime) -> datetime:
+    """When a pair formed at ``since`` should have met for the first time."""
+    return since + FIRST_MEETING_WITHIN
 
 
 def month_ends(start: datetime, end: datetime) -> list[datetime]:
@@ -56,7 +67,7 @@ def tasks_for(
                 f"{k}/review",
                 COMMITTEE,
                 "Review applications as they arrive",
-                _due(calendar, CycleEvent.close_applications) + timedelta(days=7),
+                calendar.milestone(CycleEvent.close_applications) + timedelta(days=7),
             )
         ]
     if event is CycleEvent.close_applications:
@@ -65,7 +76,7 @@ def tasks_for(
                 f"{k}/approve",
                 COMMITTEE,
                 "Approve the pairing set",
-                _due(calendar, CycleEvent.announce_pairings),
+                calendar.milestone(CycleEvent.announce_pairings),
             )
         ]
     if event is CycleEvent.announce_pairings:
@@ -74,13 +85,13 @@ def tasks_for(
                 f"{k}/orientation",
                 COMMITTEE,
                 "Hold the training/orientation session",
-                _due(calendar, CycleEvent.start_orientation) + timedelta(days=7),
+                calendar.milestone(CycleEvent.start_orientation) + timedelta(days=7),
             )
         ]
     if event is CycleEvent.start_mentoring:
         return _mentoring_tasks(k, calendar, pairs)
     if event is CycleEvent.end_mentoring:
-        closes = _due(calendar, CycleEvent.complete_assessment)
+        closes = calendar.milestone(CycleEvent.complete_assessment)
         return [TaskSpec(f"{k}/compile", COMMITTEE, "Compile the program assessment", closes)] + [
             TaskSpec(
                 f"{k}/survey/{m}", PARTICIPANT, "Answer the program assessment survey", closes, m
@@ -94,8 +105,8 @@ def _mentoring_tasks(
     k: str, calendar: CycleCalendar, pairs: Sequence[tuple[str, str]]
 ) -> list[TaskSpec]:
     begins, ends = (
-        _due(calendar, CycleEvent.start_mentoring),
-        _due(calendar, CycleEvent.end_mentoring),
+        calendar.milestone(CycleEvent.start_mentoring),
+        calendar.milestone(CycleEvent.end_mentoring),
     )
     tasks = []
     for mentor, mentee in pairs:
@@ -104,7 +115,7 @@ def _mentoring_tasks(
                 f"{k}/first-meeting/{mentor}/{mentee}",
                 PARTICIPANT,
                 f"First meeting of {mentor} and {mentee}",
-                begins + timedelta(days=14),
+                first_meeting_due(begins),
                 mentee,
             )
         )
@@ -119,3 +130,34 @@ def _mentoring_tasks(
             for end in month_ends(begins, ends)
         )
     return tasks
+
+
+def repaired_pair_tasks(
+    year: int,
+    calendar: CycleCalendar,
+    state: CycleState,
+    mentor_id: str,
+    mentee_id: str,
+    now: datetime,
+) -> list[TaskSpec]:
+    """Once mentoring has begun, a re-paired pair gets the check-ins still ahead and a first
+    meeting within two weeks of the approval; before that, mentoring's start brings them."""
+    if state is not CycleState.active:
+        return []
+    ahead = [
+        spec
+        for spec in _mentoring_tasks(
+            f"{year}/{CycleEvent.start_mentoring}", calendar, [(mentor_id, mentee_id)]
+        )
+        if "/first-meeting/" not in spec.key and spec.due_at > now
+    ]
+    return [
+        *ahead,
+        TaskSpec(
+            f"{year}/repairing/first-meeting/{mentor_id}/{mentee_id}",
+            PARTICIPANT,
+            f"First meeting of {mentor_id} and {mentee_id}",
+            first_meeting_due(now),
+            mentee_id,
+        ),
+    ]

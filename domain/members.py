@@ -5,6 +5,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.errors import DomainError
+from domain.values import (
+    INSTITUTION_MAX,
+    MEMBER_ID_MAX,
+    NAME_MAX,
+    InvalidValue,
+    email_address,
+    single_line,
+)
 
 ROSTER_FIELDS: tuple[str, ...] = (
     "member_id",
@@ -46,15 +54,25 @@ class Member:
 
 
 def parse_roster_row(row: Mapping[str, str]) -> Member:
-    """Read one roster row, refusing it with a reason naming the field when it is unusable."""
+    """Read one roster row, refusing it with a reason naming the field when it is unusable.
+
+    Names, ids and the address go into mail headers and fixed-size columns: each is one
+    line of text within its column's size, and the email a real address.
+    """
     values = {name: (row.get(name) or "").strip() for name in ROSTER_FIELDS}
     for required in ("member_id", "email", "membership_expires"):
         if not values[required]:
             raise InvalidMember(f"{required} is empty; every roster row needs one")
     if not (values["first_name"] or values["last_name"]):
         raise InvalidMember("first_name and last_name are both empty; give at least one")
-    if "@" not in values["email"]:
-        raise InvalidMember(f"email {values['email']!r} is not an email address")
+    try:
+        single_line(values["member_id"], "member_id", MEMBER_ID_MAX)
+        single_line(values["first_name"], "first_name", NAME_MAX)
+        single_line(values["last_name"], "last_name", NAME_MAX)
+        email_address(values["email"], "email")
+        single_line(values["institution"], "institution", INSTITUTION_MAX)
+    except InvalidValue as refused:
+        raise InvalidMember(refused.reason) from None
     try:
         expires = date.fromisoformat(values["membership_expires"])
     except ValueError:

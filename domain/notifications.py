@@ -35,6 +35,15 @@ class MessageKind(StrEnum):
     committee_notice = "committee_notice"
 
 
+class MessageStatus(StrEnum):
+    """Where a queued message stands: ``pending`` until delivered (a deferred try leaves it
+    pending), then ``sent`` or ``failed``."""
+
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
 # A key part is one readable token: no "/" (the separator), no whitespace or controls.
 _KEY_PART = re.compile(r"[^/\s\x00-\x1f\x7f]+")
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*")

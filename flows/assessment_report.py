@@ -11,6 +11,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from flows.usecases import assessment
+from flows.usecases.assessment import AssessmentReport
 from infra.assessment_report import render_report
 from infra.uow import UnitOfWork
 
@@ -21,19 +22,19 @@ def artifact_key(year: int) -> str:
 
 
 @task(retries=2, retry_delay_seconds=5)
-def build_report(year: int) -> dict[str, Any]:
+def build_report(year: int) -> AssessmentReport:
     """The report's figures, read in one transaction."""
     return assessment.report(UnitOfWork.from_settings(), year)
 
 
 @task
-def publish(year: int, report: dict[str, Any]) -> str:
+def publish(year: int, report: AssessmentReport) -> str:
     """Post the report as markdown under the cycle's assessment key."""
     key = artifact_key(year)
     create_markdown_artifact(
         key=key,
-        markdown=render_report(report, "md"),
-        description=f"Assessment of mentoring cycle {year}: {report['responses']} responses",
+        markdown=render_report(report.as_dict(), "md"),
+        description=f"Assessment of mentoring cycle {year}: {report.responses} responses",
     )
     return key
 
@@ -50,13 +51,13 @@ def publish_assessment_report(year: int) -> dict[str, Any]:
     get_run_logger().info(
         "cycle %s assessment: %s responses, response rate %s; artifact %s",
         year,
-        report["responses"],
-        report["response_rate"],
+        report.responses,
+        report.response_rate,
         key,
     )
     return {
         "year": year,
         "artifact_key": key,
-        "responses": report["responses"],
-        "response_rate": report["response_rate"],
+        "responses": report.responses,
+        "response_rate": report.response_rate,
     }

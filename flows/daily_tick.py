@@ -30,8 +30,4 @@ def daily_tick(now: datetime | None = None) -> dict[str, object]:
             publish_cycle_summary(uow, result.year, result.message)
     for held in report.held:
         logger.warning("held: %s", held)
-    return {
-        "now": report.now.isoformat(),
-        "transitions": [t.as_dict() for t in report.transitions],
-        "held": report.held,
-    }
+    return report.as_dict()

@@ -25,6 +25,6 @@ def deliver_notifications() -> dict[str, int]:
             description="Messages the mail server refused",
             markdown="# Messages that could not be delivered\n\n"
             "| to | kind | answer |\n|---|---|---|\n"
-            + "\n".join(f"| {m['to_address']} | {m['kind']} | {m['last_error']} |" for m in failed),
+            + "\n".join(f"| {m.to_address} | {m.kind} | {m.last_error} |" for m in failed),
         )
-    return {"sent": counts.sent, "failed": counts.failed, "pending": counts.pending}
+    return counts.as_dict()

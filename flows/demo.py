@@ -84,7 +84,6 @@ def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
     from flows.deliver_notifications import deliver_notifications
     from flows.demo_data import write_demo_files, write_demo_survey
     from flows.usecases import applications, assessment, cycles, members
-    from flows.usecases.effects import pair_list
     from infra import db
     from infra.settings import Settings
     from infra.uow import UnitOfWork
@@ -127,7 +126,7 @@ def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
         tick(at(year + 1, month, 2), "monthly check-in")
     tick(at(year + 1, 7, 1), "formal mentoring ends")
     with uow:
-        pairs = pair_list(uow.session, year)
+        pairs = [p.members for p in uow.pairings.approved_pairs(year)]
     survey = write_demo_survey(folder / "inputs", year, pairs)
     answered = assessment.import_responses(
         uow, year, survey, actor="demo", now=at(year + 1, 7, 20, 12)
@@ -190,27 +189,28 @@ def _wait_for_pause(runner: threading.Thread, timeout: float = 60) -> Any:
 
 
 def _summary(folder: Path, log: DemoLog) -> dict[str, Any]:
-    from flows.usecases import audit, cycles, followups, notifications, pairings
+    from domain.notifications import MessageStatus
+    from flows.usecases import audit, notifications
     from infra.uow import UnitOfWork
 
     uow = UnitOfWork.from_settings()
-    shown = cycles.describe(uow, log.year)
     with uow:
-        pair_count = len(pairings.approved_pairs(uow.session, log.year))
-    sent = notifications.list_messages(uow, year=log.year)
-    task_list = followups.list_tasks(uow, log.year)
-    checked, problems = audit.verify(uow)
+        state = uow.cycles.state_of(log.year)
+        pair_count = len(uow.pairings.approved_pairs(log.year))
+        task_count = len(uow.tasks.of_cycle(log.year))
+    listed = notifications.list_messages(uow, year=log.year)
+    check = audit.verify(uow)
     return {
         "year": log.year,
-        "state": shown["state"],
+        "state": str(state),
         "flow_runs": log.flow_runs,
         "pairs": pair_count,
-        "messages": sum(m["status"] == "sent" for m in sent),
-        "messages_by_kind": dict(Counter(m["kind"] for m in sent)),
-        "tasks": len(task_list),
-        "transitions": len(audit.history(uow, log.year)["transitions"]),
-        "audit_records": checked,
-        "audit_intact": not problems,
+        "messages": sum(m.status is MessageStatus.sent for m in listed),
+        "messages_by_kind": dict(Counter(m.kind for m in listed)),
+        "tasks": task_count,
+        "transitions": len(audit.history(uow, log.year).transitions),
+        "audit_records": check.records,
+        "audit_intact": check.ok,
         "database": os.environ["MENTORING_DATABASE_URL"],
         "mail_folder": str(folder / "mail"),
     }

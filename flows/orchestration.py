@@ -40,13 +40,13 @@ def announce_transition(result: TransitionResult) -> None:
 def publish_cycle_summary(uow: UnitOfWork, year: int, headline: str) -> None:
     """A markdown artifact the committee sees in the UI after each transition."""
     summary = describe(uow, year)
-    rows = "\n".join(f"| {event} | {at} |" for event, at in summary["calendar"].items())
+    rows = "\n".join(f"| {event} | {at} |" for event, at in summary.calendar.items())
     create_markdown_artifact(
         key=f"cycle-{year}-summary",
         description=f"Mentoring cycle {year}",
         markdown=(
-            f"# Mentoring cycle {year}: `{summary['state']}`\n\n{headline}\n\n"
-            f"Allowed next: {', '.join(summary['allowed_events']) or 'none (final)'}\n\n"
+            f"# Mentoring cycle {year}: `{summary.state}`\n\n{headline}\n\n"
+            f"Allowed next: {', '.join(summary.allowed_events) or 'none (final)'}\n\n"
             f"| milestone | due |\n|---|---|\n{rows}\n"
         ),
     )

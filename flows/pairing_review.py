@@ -18,6 +18,7 @@ from pydantic import Field
 from domain.errors import DomainError
 from flows.orchestration import cycle_resource
 from flows.usecases import pairings
+from flows.usecases.pairings import ProposedSet
 from infra.uow import UnitOfWork
 
 
@@ -40,32 +41,29 @@ class PairingReview(RunInput):
     )
 
 
-def publish_proposal(year: int, view: dict[str, object], round_no: int) -> None:
+def publish_proposal(year: int, proposed: ProposedSet, round_no: int) -> None:
     """The proposal as a table the committee reads before answering."""
-    pairs = view["pairs"]
-    unmatched = view["unmatched"]
-    assert isinstance(pairs, list) and isinstance(unmatched, list)
     create_table_artifact(
         key=f"cycle-{year}-pairings",
         table=[
             {
-                "mentor": p["mentor_id"],
-                "mentee": p["mentee_id"],
-                "score": p["score"],
-                "fixed": p["fixed"],
-                "why": p["explanation"],
+                "mentor": p.mentor_id,
+                "mentee": p.mentee_id,
+                "score": p.score,
+                "fixed": p.fixed,
+                "why": p.explanation,
             }
-            for p in pairs
+            for p in proposed.pairs
         ],
         description=f"Proposed pairings for cycle {year} (round {round_no}), total score "
-        f"{view['total_score']}",
+        f"{proposed.total_score}",
     )
-    if unmatched:
+    if proposed.unmatched:
         create_markdown_artifact(
             key=f"cycle-{year}-unmatched",
             markdown="\n".join(
                 [f"# Not paired in cycle {year}", "", "| member | role | reason |", "|---|---|---|"]
-                + [f"| {u['member_id']} | {u['role']} | {u['reason']} |" for u in unmatched]
+                + [f"| {u.member_id} | {u.role} | {u.reason} |" for u in proposed.unmatched]
             ),
         )
 
@@ -111,10 +109,12 @@ def review_pairings(
     uow = UnitOfWork.from_settings()
     logger = get_run_logger()
     for round_no in range(1, max_rounds + 1):
-        view = pairings.propose(uow, year, actor="review-pairings flow", now=now)
-        publish_proposal(year, view, round_no)
+        proposed = pairings.propose(uow, year, actor="review-pairings flow", now=now)
+        publish_proposal(year, proposed, round_no)
         logger.info(
-            "round %s: %s pairs proposed; waiting for the committee", round_no, len(view["pairs"])
+            "round %s: %s pairs proposed; waiting for the committee",
+            round_no,
+            len(proposed.pairs),
         )
         review = pause_flow_run(
             wait_for_input=PairingReview.with_initial_data(
@@ -131,9 +131,9 @@ def review_pairings(
             emit_event(
                 event="mentoring.pairings.approved",
                 resource=cycle_resource(year),
-                payload={"year": year, "set_id": result["set_id"], "approved_by": review.reviewer},
+                payload={"year": year, "set_id": result.set_id, "approved_by": review.reviewer},
             )
-            logger.info(result["message"])
-            return result
+            logger.info(result.message)
+            return result.as_dict()
         logger.info("neither approved nor edited; proposing again")
     raise DomainError(f"no approval after {max_rounds} rounds; run review-pairings again")

@@ -5,9 +5,13 @@ which canonical field, how answers translate ("Early career (0-5 years)" → ``e
 lists and timestamps are written, and constants the form implies (``role = "mentee"``).
 Rows come out canonical, so one validator (:func:`domain.applications.parse_application_row`)
 judges every source alike and reports lines of the file the committee actually has.
+:func:`read_records` also names each line that is not readable CSV, so an import can refuse
+it like any other record and still check the rest.
 """
 
 import csv
+import io
+import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -169,10 +173,12 @@ def load_mapping(path_or_name: str | Path) -> FormMapping:
     return parse_mapping(data, path.stem)
 
 
-def _check_header(header: list[str], mapping: FormMapping | None, fields: Sequence[str]) -> None:
+def _check_header(
+    header: list[str], mapping: FormMapping | None, fields: Sequence[str], name: str
+) -> None:
     twice = sorted({h for h in header if header.count(h) > 1})
     if twice:
-        raise FormMappingError(f"the header repeats column(s) {', '.join(twice)}")
+        raise FormMappingError(f"{name}: the header repeats column(s) {', '.join(twice)}")
     known = set(fields) if mapping is None else set(mapping.columns) | mapping.ignored
     source = "the canonical layout" if mapping is None else f"mapping {mapping.name}"
     unknown = [h for h in header if h not in known]
@@ -183,7 +189,7 @@ def _check_header(header: list[str], mapping: FormMapping | None, fields: Sequen
     if missing:
         problems.append(f"missing column(s) {', '.join(repr(h) for h in missing)}")
     if problems:
-        raise FormMappingError(f"{' and '.join(problems)} for {source}")
+        raise FormMappingError(f"{name}: {' and '.join(problems)} for {source}")
     if mapping is not None and mapping.fields != set(fields):
         absent = sorted(set(fields) - mapping.fields)
         extra = sorted(mapping.fields - set(fields))
@@ -193,21 +199,169 @@ def _check_header(header: list[str], mapping: FormMapping | None, fields: Sequen
         )
 
 
-def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Each CSV record with the file line it starts on (quoted fields may span lines)."""
+@dataclass(frozen=True)
+class CsvProblem:
+    """A line refused before its cells are judged; reported like any refused record."""
+
+    line: int
+    reason: str
+
+    def as_rejection(self) -> dict[str, object]:
+        """The entry an import's ``rejected`` list holds for it."""
+        return {"line": self.line, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class CsvRead:
+    """A CSV's canonical rows and its refused lines, each by file line, in file order."""
+
+    rows: tuple[tuple[int, dict[str, str]], ...]
+    problems: tuple[CsvProblem, ...]
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_SAVE_AS = "save it as CSV UTF-8 and import again"
+
+
+def _line_at(text: str) -> int:
+    """The line on which the end of ``text`` lies, counted as the CSV reader counts."""
+    return len(_LINE_BREAK.findall(text)) + 1
+
+
+def _text(path: Path) -> str:
+    """The file's text; a file that is not UTF-8 (a BOM is fine) is refused whole."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        data = path.read_bytes()
     except OSError as error:
         raise FormMappingError(f"cannot open {path}: {error.strerror}") from None
-    with handle:
-        reader = csv.reader(handle)
-        line = 1
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FormMappingError(f"{path.name} is UTF-16 text, not UTF-8; {_SAVE_AS}")
+    if data.startswith(b"PK\x03\x04"):
+        raise FormMappingError(f"{path.name} is a workbook or archive, not a CSV; {_SAVE_AS}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = _line_at(data[: error.start].decode("utf-8"))
+        raise FormMappingError(
+            f"{path.name} is not UTF-8: line {line} holds the byte 0x{data[error.start]:02x}; "
+            f"{_SAVE_AS}"
+        ) from None
+    if "\x00" in text:
+        line = _line_at(text[: text.index("\x00")])
+        raise FormMappingError(f"{path.name} line {line} holds a NUL byte, so it is not CSV text")
+    return text
+
+
+def _span(first: int, last: int) -> str:
+    return f"line {first} is" if first == last else f"lines {first}–{last} are"
+
+
+class _Feed:
+    """The file's lines for :func:`csv.reader`, noting whether it asked past the last one:
+    it does so within a record only while a quoted value is still open."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = iter(lines)
+        self.ran_out = False
+
+    def __iter__(self) -> "_Feed":
+        return self
+
+    def __next__(self) -> str:
         try:
-            for record in reader:
-                yield line, record
-                line = reader.line_num + 1
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise FormMappingError(f"{path.name} line {line} cannot be read: {error}") from None
+            return next(self._lines)
+        except StopIteration:
+            self.ran_out = True
+            raise
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]] | CsvProblem]:
+    """Each CSV record with the file line it starts on (quoted values may span lines).
+
+    A quote never closed, or a value the reader cannot take, ends the file: the lines it
+    swallowed are named as one problem instead of vanishing into one value.
+    """
+    if text and not text.endswith(("\n", "\r")):
+        text += "\n"  # so an open value holds one line break for each line it swallowed
+    lines = io.StringIO(text, newline="").readlines()
+    last = len(lines)
+    feed = _Feed(lines)
+    reader = csv.reader(feed)
+    start = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield CsvProblem(
+                start,
+                f"cannot be read as CSV ({error}, as when a quote is never closed); "
+                f"{_span(start, last)} refused",
+            )
+            return
+        if feed.ran_out:
+            opened = last - len(_LINE_BREAK.findall(record[-1])) + 1
+            swallowed = "one value" if start == opened else "one record"
+            yield CsvProblem(
+                opened,
+                "a quote opened here is never closed; "
+                + (
+                    "the line is refused"
+                    if start == last
+                    else f"lines {start}–{last} were read as {swallowed} and are refused"
+                ),
+            )
+            return
+        yield start, record
+        start = reader.line_num + 1
+
+
+def read_records(
+    path: str | Path,
+    mapping: FormMapping | None,
+    *,
+    fields: Sequence[str] = APPLICATION_FIELDS,
+) -> CsvRead:
+    """Every non-blank record as (file line, canonical row), and every line refused as CSV.
+
+    Line 1 is the header. Without a mapping the file must have exactly the canonical
+    columns (in any order). What concerns the whole file (unreadable, not UTF-8, empty, a
+    header that does not fit) raises :class:`FormMappingError` naming the file.
+    """
+    path = Path(path)
+    records = _records(_text(path))
+    first = next(records, None)
+    if first is None:
+        raise FormMappingError(f"{path.name} is empty; expected a header on line 1")
+    if isinstance(first, CsvProblem):
+        raise FormMappingError(
+            f"{path.name}: the header cannot be read (line {first.line}: {first.reason})"
+        )
+    header = [cell.strip() for cell in first[1]]
+    _check_header(header, mapping, fields, path.name)
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[CsvProblem] = []
+    for item in records:
+        if isinstance(item, CsvProblem):
+            problems.append(item)
+            continue
+        line, record = item
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) > len(header):
+            problems.append(
+                CsvProblem(
+                    line,
+                    f"has {len(record)} cells but the header has {len(header)}; "
+                    "quote any value that contains a comma",
+                )
+            )
+            continue
+        cells = dict(zip(header, record + [""] * (len(header) - len(record)), strict=False))
+        rows.append((line, cells if mapping is None else mapping.convert(cells)))
+    return CsvRead(tuple(rows), tuple(problems))
 
 
 def read_rows(
@@ -216,23 +370,11 @@ def read_rows(
     *,
     fields: Sequence[str] = APPLICATION_FIELDS,
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (file line, canonical row) for every non-blank record; line 1 is the header.
-
-    Without a mapping the file must have exactly the canonical columns (in any order).
+    """Yield (file line, canonical row) as :func:`read_records` reads them, but refuse the
+    whole file at its first refused line (for callers not yet reporting lines one by one).
     """
-    records = _records(Path(path))
-    first = next(records, None)
-    if first is None:
-        raise FormMappingError(f"{Path(path).name} is empty; expected a header on line 1")
-    header = [cell.strip() for cell in first[1]]
-    _check_header(header, mapping, fields)
-    for line, record in records:
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) > len(header):
-            raise FormMappingError(
-                f"{Path(path).name} line {line} has {len(record)} cells but the header has "
-                f"{len(header)}; quote any value that contains a comma"
-            )
-        cells = dict(zip(header, record + [""] * (len(header) - len(record)), strict=False))
-        yield line, cells if mapping is None else mapping.convert(cells)
+    read = read_records(path, mapping, fields=fields)
+    if read.problems:
+        first = read.problems[0]
+        raise FormMappingError(f"{Path(path).name} line {first.line}: {first.reason}")
+    yield from read.rows

@@ -1,9 +1,11 @@
-"""The orientation's calendar invitation (iCalendar, RFC 5545).
+"""The orientation's calendar invitation (iCalendar, RFC 5545), as the mail attachment sent.
 
 The event carries the committee's time zone (a TZID plus its VTIMEZONE) rather than UTC,
 so calendars show the time the committee announced, across daylight-saving changes. The
 UID is fixed per cycle: a re-sent invitation (a new time, a new link) replaces the event
 in the recipient's calendar instead of adding a second one; SEQUENCE orders the updates.
+It is an informational event (METHOD:PUBLISH, repeated as the MIME ``method`` parameter as
+RFC 6047 asks): calendars offer to add it, and nobody is asked to reply.
 """
 
 from __future__ import annotations
@@ -23,22 +25,22 @@ def orientation_uid(cycle_year: int, uid_domain: str) -> str:
     return f"orientation-{cycle_year}@{uid_domain}"
 
 
-def orientation_ics(
+def orientation_invitation(
     cycle_year: int,
     starts_at: dt.datetime,
     duration: dt.timedelta,
     join_url: str,
     organizer_email: str,
-    uid_domain: str,
     *,
     sequence: int = 0,
     stamp: dt.datetime | None = None,
-) -> bytes:
-    """An iCalendar file with the orientation event, in the zone of ``starts_at``.
+) -> Attachment:
+    """The invitation attached to the orientation mail: the event, in the zone of ``starts_at``.
 
     ``starts_at`` must carry a ``zoneinfo.ZoneInfo`` (a named zone, not a bare offset),
-    so the calendar knows the zone's daylight-saving rules. Raise ``sequence`` on each
-    change; ``stamp`` (DTSTAMP) defaults to now and is a parameter for reproducible output.
+    so the calendar knows the zone's daylight-saving rules. The UID's domain is the
+    organizer's. Raise ``sequence`` on each change; ``stamp`` (DTSTAMP) defaults to now and
+    is a parameter for reproducible output.
     """
     zone = starts_at.tzinfo
     if not isinstance(zone, ZoneInfo):
@@ -48,7 +50,7 @@ def orientation_ics(
 
     program_year = f"{cycle_year}\u2013{(cycle_year + 1) % 100:02d}"
     event = Event()
-    event.add("uid", orientation_uid(cycle_year, uid_domain))
+    event.add("uid", orientation_uid(cycle_year, organizer_email.rpartition("@")[2]))
     event.add("sequence", sequence)
     event.add("dtstamp", stamp or dt.datetime.now(dt.UTC))
     event.add("dtstart", starts_at)
@@ -74,9 +76,4 @@ def orientation_ics(
         first_date=dt.date(starts_at.year - 1, 1, 1), last_date=dt.date(starts_at.year + 2, 1, 1)
     )
     ical: bytes = calendar.to_ical()
-    return ical
-
-
-def orientation_attachment(ics: bytes) -> Attachment:
-    """The invitation as a mail attachment."""
-    return Attachment(filename="orientation.ics", content_type=CONTENT_TYPE, data=ics)
+    return Attachment(f"core-mentoring-orientation-{cycle_year}.ics", CONTENT_TYPE, ical)

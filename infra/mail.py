@@ -1,10 +1,10 @@
-"""Outgoing mail: settings, the MIME message, and the transports that deliver it.
+"""The words of outgoing mail: its settings, the MIME message, and what a transport reports.
 
-Every transport has the same shape, :class:`Transport`. ``deliver`` reports each message's
-fate through ``on_result`` as soon as it is known, on the caller's thread, so the database
-outbox can mark it sent (or failed) at once: after a crash only the few messages per
-connection not yet marked (one in flight, one waiting) are in doubt, and the next run
-delivers the rest.
+Every transport (the ``.eml`` folder in ``infra.mail_eml``, SMTP in ``infra.mail_smtp``;
+``infra.mail_transport`` picks one) has the shape :class:`Transport`. ``deliver`` reports
+each message's fate through ``on_result`` as soon as it is known, on the caller's thread, so
+the database outbox can mark it sent (or failed) at once: after a crash only the messages
+not yet marked are in doubt, and the next run delivers the rest.
 
 ``deferred`` means "not delivered this time, keep it pending": the server could not be
 reached, kept answering 4xx, or the connection broke after the message data was sent and
@@ -16,24 +16,20 @@ or the address is not one we can send to.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email import policy
-from email.headerregistry import Address
+from email.header import Header
+from email.headerregistry import Address, BaseHeader, UniqueAddressHeader
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime, parseaddr
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-from urllib.parse import quote
+from typing import Protocol
 
 from domain.notifications import OutgoingMessage, message_id_for
-
-if TYPE_CHECKING:
-    from infra.mail_smtp import SmtpTransport
 
 DEFAULT_FROM = "Core Mentoring Program <mentoring@core.example.org>"
 # 7bit transfer encodings: every server accepts the message, no 8BITMIME/SMTPUTF8 needed.
@@ -64,6 +60,15 @@ class DeliveryReport:
     failed: int = 0
     deferred: int = 0
 
+    @classmethod
+    def of(cls, counts: Mapping[DeliveryStatus, int]) -> DeliveryReport:
+        """The report of a run that counted its results by status."""
+        return cls(
+            sent=counts.get(DeliveryStatus.sent, 0),
+            failed=counts.get(DeliveryStatus.failed, 0),
+            deferred=counts.get(DeliveryStatus.deferred, 0),
+        )
+
 
 OnResult = Callable[[DeliveryResult], None]
 Progress = Callable[[int], None]
@@ -84,29 +89,12 @@ class BadAddressError(ValueError):
     """An address no server will take (it is marked failed, never retried)."""
 
 
-def _flag(environ: Mapping[str, str], name: str) -> bool:
-    raw = environ.get(name, "false").strip().lower()
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"", "0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"{name} must be true or false, got {raw!r}")
-
-
-def _integer(environ: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    raw = environ.get(name, "").strip()
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
 @dataclass(frozen=True)
 class MailSettings:
-    """Where mail goes. Without ``host``, messages are written as .eml files to ``mail_dir``."""
+    """Where mail goes. Without ``host``, messages are written as .eml files to ``mail_dir``.
+
+    ``infra.settings.mail_settings_from_env`` reads them from the environment.
+    """
 
     host: str | None = None
     port: int = 25
@@ -130,25 +118,6 @@ class MailSettings:
         if not _ADDRESS.fullmatch(self.sender_address):
             raise ValueError(f"MENTORING_MAIL_FROM has no usable address: {self.mail_from!r}")
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> MailSettings:
-        """Read the ``MENTORING_SMTP_*`` and ``MENTORING_MAIL_*`` variables."""
-        env = os.environ if environ is None else environ
-        use_ssl = _flag(env, "MENTORING_SMTP_SSL")
-        starttls = _flag(env, "MENTORING_SMTP_STARTTLS")
-        default_port = 465 if use_ssl else 587 if starttls else 25
-        return cls(
-            host=env.get("MENTORING_SMTP_HOST") or None,
-            port=_integer(env, "MENTORING_SMTP_PORT", default_port, 1),
-            user=env.get("MENTORING_SMTP_USER") or None,
-            password=env.get("MENTORING_SMTP_PASSWORD") or None,
-            starttls=starttls,
-            ssl=use_ssl,
-            mail_from=env.get("MENTORING_MAIL_FROM") or DEFAULT_FROM,
-            connections=_integer(env, "MENTORING_SMTP_CONNECTIONS", 4, 1),
-            mail_dir=Path(env.get("MENTORING_MAIL_DIR") or "var/mail"),
-        )
-
     @property
     def sender_address(self) -> str:
         return parseaddr(self.mail_from)[1]
@@ -160,20 +129,66 @@ class MailSettings:
 
 
 def check_address(address: str) -> str:
-    """Return the address if a plain ASCII mailbox, else raise :class:`BadAddressError`."""
-    if not _ADDRESS.fullmatch(address):
+    """Return the address if a plain ASCII mailbox within RFC 5321's lengths (64 octets
+    before the ``@``, 254 in all), else raise :class:`BadAddressError`."""
+    local, _, _ = address.rpartition("@")
+    if not _ADDRESS.fullmatch(address) or len(local) > 64 or len(address) > 254:
         raise BadAddressError(f"bad address {address!r}")
     return address
+
+
+_RFC5322_LINE = 998
+
+
+# The same pairing the header registry builds for To and From; the stubs type the two
+# bases' ``init`` and ``max_count`` apart, the classes themselves agree.
+class _AddressHeader(UniqueAddressHeader, BaseHeader):  # type: ignore[misc]
+    """An address header whose display names fold, however long their words.
+
+    The standard folder leaves an ASCII word it cannot break on one line (a 2,000-letter
+    name would pass RFC 5322's 998 octets). When its fold overflows the line length, each
+    display name is written instead as RFC 2047 encoded words, which fold anywhere and
+    decode to the same name.
+    """
+
+    def fold(self, *, policy: Policy) -> str:
+        folded = super().fold(policy=policy)
+        limit = policy.max_line_length or _RFC5322_LINE
+        if all(len(line) <= limit for line in folded.split(policy.linesep)):
+            return folded
+        mailboxes = [
+            _encoded_mailbox(address, self.name, limit, policy.linesep)
+            for address in self.addresses
+        ]
+        return f"{self.name}: " + f",{policy.linesep} ".join(mailboxes) + policy.linesep
+
+    def __reduce__(self) -> tuple[type[_AddressHeader], tuple[str, str]]:
+        """Copies keep this class (the base's reduce rebuilds a class without ``fold``)."""
+        return type(self), (self.name, str(self))
+
+
+def _encoded_mailbox(address: Address, header: str, limit: int, linesep: str) -> str:
+    if not address.display_name:
+        return address.addr_spec
+    name = Header(address.display_name, "utf-8", maxlinelen=limit, header_name=header)
+    return f"{name.encode(linesep=linesep)}{linesep} <{address.addr_spec}>"
 
 
 def build_email(
     msg: OutgoingMessage, sender: str, domain: str, *, date: dt.datetime | None = None
 ) -> EmailMessage:
-    """The MIME message: text and HTML alternatives, then any attachments."""
+    """The MIME message: text and HTML alternatives, then any attachments.
+
+    No line of it passes 78 characters where folding allows, and none passes RFC 5322's
+    998 octets: headers fold (names as encoded words when they must), and bodies go
+    quoted-printable or base64 when a line is long or not ASCII.
+    """
     email = EmailMessage(policy=SMTP_POLICY)
     email["Subject"] = msg.subject
-    email["From"] = sender
-    email["To"] = Address(display_name=msg.to_name, addr_spec=check_address(msg.to_address))
+    email["From"] = _AddressHeader("From", sender)
+    email["To"] = _AddressHeader(
+        "To", Address(display_name=msg.to_name, addr_spec=check_address(msg.to_address))
+    )
     email["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
     email["Message-ID"] = message_id_for(msg.key, domain)
     email["Auto-Submitted"] = "auto-generated"
@@ -192,72 +207,3 @@ def build_email(
             params=params,
         )
     return email
-
-
-def eml_filename(key: str) -> str:
-    """A readable, collision-free file name for a key: "2026+pairing_notice+C100079.eml"."""
-    return quote(key, safe="/@").replace("/", "+") + ".eml"
-
-
-class EmlFolderTransport:
-    """Writes each message to ``<folder>/<key>.eml``: for development, demos and tests.
-
-    Writes are atomic (a temporary file, then ``os.replace``) and named by the key, so a
-    re-delivery overwrites the same file instead of adding a copy.
-    """
-
-    def __init__(self, folder: Path | str, sender: str = DEFAULT_FROM) -> None:
-        self.folder = Path(folder)
-        self.sender = sender
-        self.domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-
-    def deliver(
-        self,
-        messages: Sequence[OutgoingMessage],
-        on_result: OnResult,
-        progress: Progress | None = None,
-    ) -> DeliveryReport:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        counts = dict.fromkeys(DeliveryStatus, 0)
-        for done, msg in enumerate(messages, start=1):
-            result = self._write(msg)
-            counts[result.status] += 1
-            on_result(result)
-            if progress is not None:
-                progress(done)
-        return DeliveryReport(
-            sent=counts[DeliveryStatus.sent],
-            failed=counts[DeliveryStatus.failed],
-            deferred=counts[DeliveryStatus.deferred],
-        )
-
-    def _write(self, msg: OutgoingMessage) -> DeliveryResult:
-        try:
-            data = build_email(msg, self.sender, self.domain).as_bytes(policy=policy.default)
-        except BadAddressError as exc:
-            return DeliveryResult(msg.key, DeliveryStatus.failed, str(exc))
-        target = self.folder / eml_filename(msg.key)
-        try:
-            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temp, target)
-            finally:
-                if os.path.exists(temp):
-                    os.unlink(temp)
-        except OSError as exc:
-            return DeliveryResult(msg.key, DeliveryStatus.deferred, f"cannot write {target}: {exc}")
-        return DeliveryResult(msg.key, DeliveryStatus.sent, f"written to {target}")
-
-
-def open_transport(settings: MailSettings) -> EmlFolderTransport | SmtpTransport:
-    """SMTP when a host is configured, the .eml folder otherwise (as the spec says)."""
-    if not settings.host:
-        return EmlFolderTransport(settings.mail_dir, settings.mail_from)
-    # Imported here because infra.mail_smtp builds on this module.
-    from infra.mail_smtp import SmtpTransport
-
-    return SmtpTransport(settings)

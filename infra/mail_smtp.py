@@ -7,7 +7,8 @@ allows (a worker refused with "421 too many connections" hands its work to the o
 
 A message is retried, with exponential backoff, only when it certainly was not accepted
 (see ``infra.mail_session``), so the transport never sends a message twice by itself.
-Results go back to the caller's thread, where ``on_result`` runs, as each is known.
+Results go back to the caller's thread, where ``on_result`` runs, as each is known, and
+workers wait while the caller is behind (see ``_Run.report`` for what a crash re-sends).
 """
 
 from __future__ import annotations
@@ -63,9 +64,11 @@ class _Run:
     def report(self, result: DeliveryResult) -> None:
         """Hand a result to the caller's thread, waiting while it is behind.
 
-        The queue holds one result per worker at most, so workers cannot run far ahead of
-        the caller marking messages: a crash leaves at most about two unmarked messages
-        per connection (one queued, one in flight) to be sent again.
+        The queue holds as many results as there are workers (connections), so workers
+        cannot run far ahead of the caller, which marks one message at a time. Possibly
+        taken by the server but not yet marked, at any moment: the queued results (at most
+        one per connection in all), one message per connection being sent or waiting to be
+        queued, and the one being marked. A crash re-sends at most those: 2 x connections + 1.
         """
         while not self.stop.is_set():
             try:
@@ -140,11 +143,7 @@ class SmtpTransport:
             for thread in threads:
                 thread.join()
             self.connections_opened = run.sessions.opened
-        return DeliveryReport(
-            sent=counts[DeliveryStatus.sent],
-            failed=counts[DeliveryStatus.failed],
-            deferred=counts[DeliveryStatus.deferred],
-        )
+        return DeliveryReport.of(counts)
 
     def _work(self, run: _Run) -> None:
         session = SmtpSession(self.settings, run.sessions)

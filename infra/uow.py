@@ -1,4 +1,5 @@
-"""A unit of work: one database transaction that rolls back unless committed."""
+"""A unit of work: one database transaction that rolls back unless committed, with the
+repositories the use cases ask for what they need."""
 
 from types import TracebackType
 from typing import Self
@@ -6,17 +7,37 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.db import session_factory
+from infra.repositories.applications import ApplicationRepository
+from infra.repositories.assessment import ResponseRepository
+from infra.repositories.audit import AuditLog
+from infra.repositories.cycles import CycleRepository
+from infra.repositories.members import MemberRepository
+from infra.repositories.offers import OfferRepository
+from infra.repositories.outbox import Outbox
+from infra.repositories.pairings import PairingRepository
+from infra.repositories.settings import SettingsRepository
+from infra.repositories.tasks import TaskRepository
 from infra.settings import Settings
 
 
 class UnitOfWork:
     """``with UnitOfWork(...) as uow: ...; uow.commit()``; anything else rolls back.
 
-    Leaving the block closes the session, which rolls back what was not committed but
-    leaves loaded objects readable (detached, not expired).
+    Leaving the block closes the session, which rolls back what was not committed. The
+    repositories share the session, so all they change commits or rolls back together.
     """
 
     session: Session
+    cycles: CycleRepository
+    members: MemberRepository
+    applications: ApplicationRepository
+    settings: SettingsRepository
+    pairings: PairingRepository
+    offers: OfferRepository
+    outbox: Outbox
+    tasks: TaskRepository
+    audit: AuditLog
+    responses: ResponseRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -27,7 +48,17 @@ class UnitOfWork:
         return cls(session_factory(settings.database_url))
 
     def __enter__(self) -> Self:
-        self.session = self._factory()
+        session = self.session = self._factory()
+        self.cycles = CycleRepository(session)
+        self.members = MemberRepository(session)
+        self.applications = ApplicationRepository(session)
+        self.settings = SettingsRepository(session)
+        self.pairings = PairingRepository(session, self.settings)
+        self.offers = OfferRepository(session)
+        self.outbox = Outbox(session)
+        self.tasks = TaskRepository(session)
+        self.audit = AuditLog(session)
+        self.responses = ResponseRepository(session)
         return self
 
     def __exit__(
@@ -40,7 +71,3 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"

@@ -9,30 +9,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
+from domain.activities import Activity, require
 from domain.assessment import (
     ASSESSMENT_FIELDS,
     AssessmentSummary,
     InvalidResponse,
     SurveyResponse,
     SurveyRole,
+    Trend,
     compare,
     parse_response_row,
     summarize,
 )
 from domain.cycle_states import CycleState
-from domain.errors import DomainError
 from flows.usecases.clock import utcnow
-from flows.usecases.pairings import approved_pairs, latest_set
-from infra import audit_log, cycles
 from infra.form_mapping import FormMapping, read_rows
-from infra.tables import AssessmentResponseRow, CycleRow, PairRow
 from infra.uow import UnitOfWork
 
 
-@dataclass
+@dataclass(frozen=True)
 class AssessmentImport:
     """What the committee sees after an import: counts, and each refused line."""
 
@@ -45,21 +40,57 @@ class AssessmentImport:
         return asdict(self)
 
 
-def participants_by_role(session: Session, year: int) -> dict[str, set[str]]:
+@dataclass(frozen=True)
+class AssessmentReport:
+    """A cycle's assessment and the trend over every cycle up to it that has answers."""
+
+    year: int
+    state: CycleState
+    summary: AssessmentSummary
+    trend: Trend
+
+    @property
+    def responses(self) -> int:
+        return self.summary.responses
+
+    @property
+    def response_rate(self) -> float | None:
+        """Rounded as the report shows it."""
+        rate = self.summary.response_rate
+        return None if rate is None else round(rate, 4)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "state": str(self.state),
+            **self.summary.as_dict(),
+            "trend": self.trend.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class CycleOutcome:
+    """One cycle's headline results, for ``mentoring cycle list``."""
+
+    year: int
+    state: CycleState
+    pairs: int
+    completion: float | None
+    responses: int
+    response_rate: float | None
+    mean_overall: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "state": str(self.state)}
+
+
+def participants_by_role(uow: UnitOfWork, year: int) -> dict[str, set[str]]:
     """Who took part in each role: the mentors and mentees of the approved pairs."""
     roles: dict[str, set[str]] = {role.value: set() for role in SurveyRole}
-    for pair in approved_pairs(session, year):
+    for pair in uow.pairings.approved_pairs(year):
         roles[SurveyRole.MENTOR.value].add(pair.mentor_id)
         roles[SurveyRole.MENTEE.value].add(pair.mentee_id)
     return roles
-
-
-def _check_survey_window(year: int, state: CycleState) -> None:
-    if state is not CycleState.ended:
-        raise DomainError(
-            f"cycle {year} is in state {state}: survey responses are imported only while it "
-            "is ended (the July survey window, before complete_assessment)"
-        )
 
 
 def _participation_problem(
@@ -92,171 +123,83 @@ def import_responses(
     """Validate every line; the valid ones go in together (a later answer from the same
     member for the same role replaces the earlier one), or none do on ``dry_run``."""
     now = now or utcnow()
-    result = AssessmentImport(dry_run=dry_run)
+    rejected: list[dict[str, Any]] = []
+    replaced = 0
     with uow:
-        session = uow.session
-        row = cycles.load_row(session, year, for_update=True)
-        _check_survey_window(year, CycleState(row.state))
-        participants = participants_by_role(session, year)
+        cycle = uow.cycles.get(year, for_update=True)
+        require(Activity.survey_answers, cycle.state, year)
+        participants = participants_by_role(uow, year)
         chosen: dict[tuple[str, str], SurveyResponse] = {}
         for line, raw in read_rows(path, mapping, fields=ASSESSMENT_FIELDS):
             try:
-                response = parse_response_row(raw, default_tz=row.timezone)
+                response = parse_response_row(raw, default_tz=cycle.calendar.timezone)
             except InvalidResponse as bad:
-                result.rejected.append({"line": line, "reason": bad.reason})
+                rejected.append({"line": line, "reason": bad.reason})
                 continue
             problem = _participation_problem(response, year, participants)
             if problem is not None:
-                result.rejected.append({"line": line, "reason": problem})
+                rejected.append({"line": line, "reason": problem})
                 continue
             key = (response.member_id, response.role.value)
-            result.replaced += key in chosen
+            replaced += key in chosen
             chosen[key] = response
-        result.imported = len(chosen)
         if dry_run:
-            return result
-        result.replaced += _store(session, year, list(chosen.values()))
-        audit_log.append(
-            session,
+            return AssessmentImport(len(chosen), replaced, rejected, dry_run)
+        replaced += uow.responses.store(year, chosen.values())
+        uow.audit.append(
             kind="assessment_imported",
             cycle_year=year,
             at=now,
             actor=actor,
             fields={
                 "file": path.name,
-                "imported": result.imported,
-                "replaced": result.replaced,
-                "rejected": result.rejected,
+                "imported": len(chosen),
+                "replaced": replaced,
+                "rejected": rejected,
             },
             touched=("assessment_responses",),
         )
         uow.commit()
-    return result
+    return AssessmentImport(len(chosen), replaced, rejected, dry_run)
 
 
-def _store(session: Session, year: int, responses: list[SurveyResponse]) -> int:
-    """Insert or replace each answer; returns how many stored answers were replaced."""
-    existing = {
-        (r.member_id, r.role): r
-        for r in session.scalars(
-            select(AssessmentResponseRow).where(AssessmentResponseRow.cycle_year == year)
-        )
-    }
-    replaced = 0
-    for response in responses:
-        values = {
-            "submitted_at": response.submitted_at,
-            "overall": response.overall,
-            "goals_met": response.goals_met,
-            "would_recommend": response.would_recommend,
-            "will_continue": response.will_continue,
-            "comments": response.comments,
-        }
-        stored = existing.get((response.member_id, response.role.value))
-        if stored is None:
-            session.add(
-                AssessmentResponseRow(
-                    cycle_year=year,
-                    member_id=response.member_id,
-                    role=response.role.value,
-                    **values,
-                )
-            )
-            continue
-        replaced += 1
-        for name, value in values.items():
-            setattr(stored, name, value)
-    session.flush()
-    return replaced
+def summary_of(uow: UnitOfWork, year: int) -> AssessmentSummary:
+    return summarize(uow.responses.of_cycle(year), participants_by_role(uow, year))
 
 
-def stored_responses(session: Session, year: int) -> list[SurveyResponse]:
-    return [
-        SurveyResponse(
-            submitted_at=r.submitted_at,
-            member_id=r.member_id,
-            role=SurveyRole(r.role),
-            overall=r.overall,
-            goals_met=r.goals_met,
-            would_recommend=r.would_recommend,
-            will_continue=r.will_continue,
-            comments=r.comments,
-        )
-        for r in session.scalars(
-            select(AssessmentResponseRow).where(AssessmentResponseRow.cycle_year == year)
-        )
-    ]
-
-
-def summary_of(session: Session, year: int) -> AssessmentSummary:
-    return summarize(stored_responses(session, year), participants_by_role(session, year))
-
-
-def response_rate(session: Session, year: int) -> dict[str, Any]:
-    """The figures ``complete_assessment`` records: answers, places and rates by role."""
-    figures = summary_of(session, year).as_dict()
+def response_rate(uow: UnitOfWork, year: int) -> dict[str, Any]:
+    """The figures ``complete_assessment`` records: answers, places and rates by role
+    (``uow`` already entered: it runs inside the transition's transaction)."""
+    figures = summary_of(uow, year).as_dict()
     return {key: figures[key] for key in ("responses", "participants", "response_rate", "by_role")}
 
 
-def _years_with_responses(session: Session, up_to: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(AssessmentResponseRow.cycle_year)
-            .where(AssessmentResponseRow.cycle_year <= up_to)
-            .group_by(AssessmentResponseRow.cycle_year)
-            .order_by(AssessmentResponseRow.cycle_year)
-        )
-    )
-
-
-def report(uow: UnitOfWork, year: int) -> dict[str, Any]:
+def report(uow: UnitOfWork, year: int) -> AssessmentReport:
     """The cycle's assessment, with the trend over every cycle up to it that has answers."""
     with uow:
-        session = uow.session
-        row = cycles.load_row(session, year)
-        summaries = {y: summary_of(session, y) for y in _years_with_responses(session, year)}
-        summary = summaries.get(year) or summary_of(session, year)
+        state = uow.cycles.state_of(year)
+        summaries = {y: summary_of(uow, y) for y in uow.responses.years_with_responses(year)}
+        summary = summaries.get(year) or summary_of(uow, year)
         summaries[year] = summary
-        return {
-            "year": year,
-            "state": row.state,
-            **summary.as_dict(),
-            "trend": compare(summaries).as_dict(),
-        }
+        return AssessmentReport(year, state, summary, compare(summaries))
 
 
-def _pair_counts(session: Session, year: int) -> tuple[int, int]:
-    """(active pairs, all pairs) of the cycle's approved set."""
-    approved = latest_set(session, year, "approved")
-    if approved is None:
-        return 0, 0
-    counts = dict(
-        session.execute(
-            select(PairRow.status, func.count())
-            .where(PairRow.set_id == approved.id)
-            .group_by(PairRow.status)
-        ).all()
-    )
-    return int(counts.get("active", 0)), int(sum(counts.values()))
-
-
-def cycle_outcomes(uow: UnitOfWork) -> list[dict[str, Any]]:
+def cycle_outcomes(uow: UnitOfWork) -> list[CycleOutcome]:
     """Each cycle's headline results for ``mentoring cycle list``."""
     outcomes = []
     with uow:
-        session = uow.session
-        for row in session.scalars(select(CycleRow).order_by(CycleRow.year)):
-            active, total = _pair_counts(session, row.year)
-            figures = summary_of(session, row.year).as_dict()
+        for cycle in uow.cycles.all():
+            active, total = uow.pairings.pair_counts(cycle.year)
+            figures = summary_of(uow, cycle.year).as_dict()
             outcomes.append(
-                {
-                    "year": row.year,
-                    "state": row.state,
-                    "pairs": active,
-                    "completion": round(active / total, 4) if total else None,
-                    "responses": figures["responses"],
-                    "response_rate": figures["response_rate"],
-                    "mean_overall": figures["means"]["overall"],
-                }
+                CycleOutcome(
+                    year=cycle.year,
+                    state=cycle.state,
+                    pairs=active,
+                    completion=round(active / total, 4) if total else None,
+                    responses=figures["responses"],
+                    response_rate=figures["response_rate"],
+                    mean_overall=figures["means"]["overall"],
+                )
             )
     return outcomes

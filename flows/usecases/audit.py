@@ -1,49 +1,133 @@
 """Reading the audit log: a cycle's history, and the integrity check."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.audit import ChainProblem
-from flows.usecases.audit_story import transition_of
-from infra import audit_log, cycles
+from domain.audit import AuditRecord, ChainProblem
+from domain.cycle_states import CycleState
 from infra.seals import TableProblem
-from infra.tables import AuditHeadRow
 from infra.uow import UnitOfWork
 
 
-def history(uow: UnitOfWork, year: int, as_of: datetime | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RecordedTransition:
+    """One transition as its audit record tells it: what moved, who fired it, how and why."""
+
+    seq: int
+    event: str
+    source: str
+    target: str
+    actor: str
+    trigger: str
+    reason: str | None
+    flow_run_id: str | None
+    at: datetime
+    messages: int | None
+    tasks: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """As ``audit YEAR --json`` lists it under ``transitions``."""
+        return {
+            "seq": self.seq,
+            "event": self.event,
+            "source": self.source,
+            "target": self.target,
+            "actor": self.actor,
+            "trigger": self.trigger,
+            "reason": self.reason,
+            "flow_run_id": self.flow_run_id,
+            "at": self.at.isoformat(),
+            "messages": self.messages,
+            "tasks": self.tasks,
+        }
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def transition_of(record: AuditRecord) -> RecordedTransition:
+    """Read a ``transition`` audit record (older records may lack the counts)."""
+    fields: Mapping[str, object] = record.fields
+    return RecordedTransition(
+        seq=record.seq,
+        event=str(fields["event"]),
+        source=str(fields["source"]),
+        target=str(fields["target"]),
+        actor=record.actor,
+        trigger=str(fields["trigger"]),
+        reason=_text(fields.get("reason")),
+        flow_run_id=_text(fields.get("flow_run_id")),
+        at=record.at,
+        messages=_count(fields.get("messages")),
+        tasks=_count(fields.get("tasks")),
+    )
+
+
+@dataclass(frozen=True)
+class CycleHistory:
+    """A cycle's transitions and its other audit records, in order, up to ``as_of``."""
+
+    year: int
+    as_of: datetime | None
+    state: CycleState
+    transitions: list[RecordedTransition]
+    records: list[AuditRecord]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "state": str(self.state),
+            "transitions": [t.as_dict() for t in self.transitions],
+            "records": [
+                {
+                    "seq": r.seq,
+                    "kind": r.kind,
+                    "actor": r.actor,
+                    "at": r.at.isoformat(),
+                    "fields": dict(r.fields),
+                }
+                for r in self.records
+            ],
+        }
+
+
+def history(uow: UnitOfWork, year: int, as_of: datetime | None = None) -> CycleHistory:
     """The cycle's transitions and other audited records in order, up to ``as_of``."""
     with uow:
-        cycles.load_row(uow.session, year)
-        recs = [
-            r
-            for r in audit_log.records(uow.session, cycle_year=year)
-            if as_of is None or r.at <= as_of
-        ]
+        uow.cycles.state_of(year)
+        recs = [r for r in uow.audit.records(cycle_year=year) if as_of is None or r.at <= as_of]
     transitions = [transition_of(r) for r in recs if r.kind == "transition"]
-    state = transitions[-1]["target"] if transitions else "planned"
-    return {
-        "year": year,
-        "as_of": as_of.isoformat() if as_of else None,
-        "state": state,
-        "transitions": transitions,
-        "records": [
-            {
-                "seq": r.seq,
-                "kind": r.kind,
-                "actor": r.actor,
-                "at": r.at.isoformat(),
-                "fields": dict(r.fields),
-            }
-            for r in recs
-            if r.kind != "transition"
-        ],
-    }
+    state = CycleState(transitions[-1].target) if transitions else CycleState.planned
+    return CycleHistory(
+        year, as_of, state, transitions, [r for r in recs if r.kind != "transition"]
+    )
 
 
-def verify(uow: UnitOfWork) -> tuple[int, list[ChainProblem | TableProblem]]:
-    """How many records were checked, and every break found in the chain."""
+@dataclass(frozen=True)
+class AuditCheck:
+    """What ``audit verify`` found: how many records it checked, and every break."""
+
+    records: int
+    problems: list[ChainProblem | TableProblem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "records": self.records, "problems": [str(p) for p in self.problems]}
+
+
+def verify(uow: UnitOfWork) -> AuditCheck:
+    """Check the whole chain and every audited table against its last recorded digest."""
     with uow:
-        problems = audit_log.verify(uow.session)
-        head = uow.session.get(AuditHeadRow, audit_log.HEAD_ID)
-        return (head.seq if head else 0), problems
+        problems = uow.audit.verify()
+        return AuditCheck(uow.audit.head_seq(), problems)

@@ -9,18 +9,17 @@ imports, pairing decisions, calendar and settings changes) are read, through the
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
-from sqlalchemy.orm import Session
-
 from domain.audit import AuditRecord
+from domain.cycle_states import CycleState
+from domain.followups import TaskAudience
+from flows.usecases.audit import RecordedTransition, transition_of
 from flows.usecases.clock import utcnow
-from infra import cycles
 from infra.assessment_report import check_format, render_document
-from infra.tables import AuditRow, MessageRow, TaskRow
 from infra.uow import UnitOfWork
 
 PAIRING_DECISIONS = {
@@ -51,50 +50,9 @@ _MASKS = (
 )
 
 
-def _ones(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """1 where ``condition`` holds, else 0: a portable conditional count inside ``sum``."""
-    return case((condition, 1), else_=0)
-
-
-def _narrated_records(session: Session, year: int, as_of: datetime | None) -> list[AuditRow]:
-    query = (
-        select(AuditRow)
-        .where(AuditRow.cycle_year == year, AuditRow.kind.in_(NARRATED_KINDS))
-        .order_by(AuditRow.seq)
-    )
-    if as_of is not None:
-        query = query.where(AuditRow.at <= as_of)
-    return list(session.scalars(query))
-
-
-def _record_counts(session: Session, year: int, as_of: datetime | None) -> dict[str, int]:
-    query = (
-        select(AuditRow.kind, func.count())
-        .where(AuditRow.cycle_year == year)
-        .group_by(AuditRow.kind)
-        .order_by(AuditRow.kind)
-    )
-    if as_of is not None:
-        query = query.where(AuditRow.at <= as_of)
-    return {kind: int(n) for kind, n in session.execute(query).all()}
-
-
-def transition_of(record: AuditRow | AuditRecord) -> dict[str, Any]:
-    """One transition record as the audit shows it (``audit YEAR --json``'s ``transitions``)."""
-    fields = record.fields
-    return {
-        "seq": record.seq,
-        "event": fields["event"],
-        "source": fields["source"],
-        "target": fields["target"],
-        "actor": record.actor,
-        "trigger": fields["trigger"],
-        "reason": fields.get("reason"),
-        "flow_run_id": fields.get("flow_run_id"),
-        "at": record.at.isoformat(),
-        "messages": fields.get("messages"),
-        "tasks": fields.get("tasks"),
-    }
+def _fields(record: AuditRecord) -> Mapping[str, Any]:
+    """A record's fields as the JSON they were stored as."""
+    return record.fields
 
 
 def reason_pattern(reason: str) -> str:
@@ -104,13 +62,13 @@ def reason_pattern(reason: str) -> str:
     return reason
 
 
-def _applications(records: Sequence[AuditRow]) -> dict[str, Any]:
-    imports = [r for r in records if r.kind == "applications_imported"]
+def _applications(records: Sequence[AuditRecord]) -> dict[str, Any]:
+    imports = [(r, _fields(r)) for r in records if r.kind == "applications_imported"]
     reasons: Counter[str] = Counter()
-    for record in imports:
-        reasons.update(reason_pattern(str(x.get("reason", ""))) for x in record.fields["rejected"])
-    imported = sum(int(r.fields["imported"]) for r in imports)
-    refused = sum(len(r.fields["rejected"]) for r in imports)
+    for _, fields in imports:
+        reasons.update(reason_pattern(str(x.get("reason", ""))) for x in fields["rejected"])
+    imported = sum(int(f["imported"]) for _, f in imports)
+    refused = sum(len(f["rejected"]) for _, f in imports)
     return {
         "received": imported + refused,
         "imported": imported,
@@ -121,19 +79,19 @@ def _applications(records: Sequence[AuditRow]) -> dict[str, Any]:
                 "seq": r.seq,
                 "at": r.at.isoformat(),
                 "actor": r.actor,
-                "file": r.fields.get("file"),
-                "imported": r.fields["imported"],
-                "replaced": len(r.fields.get("replaced", [])),
-                "refused": len(r.fields["rejected"]),
-                "late_override": bool(r.fields.get("late_override", False)),
+                "file": f.get("file"),
+                "imported": f["imported"],
+                "replaced": len(f.get("replaced", [])),
+                "refused": len(f["rejected"]),
+                "late_override": bool(f.get("late_override", False)),
             }
-            for r in imports
+            for r, f in imports
         ],
     }
 
 
-def _decision(record: AuditRow) -> dict[str, Any]:
-    fields = record.fields
+def _decision(record: AuditRecord) -> dict[str, Any]:
+    fields = _fields(record)
     details = {k: v for k, v in fields.items() if k not in _BULKY_FIELDS}
     if record.kind == "pairings_proposed":
         details["fixed"] = len(fields.get("fixed", []))
@@ -148,16 +106,16 @@ def _decision(record: AuditRow) -> dict[str, Any]:
     }
 
 
-def _paired(records: Sequence[AuditRow]) -> dict[str, Any] | None:
+def _paired(records: Sequence[AuditRecord]) -> dict[str, Any] | None:
     """Who was paired: the last approval's pair list, less the pairs dissolved since
     (withdrawals, ended pairs), plus the re-pairings approved since."""
     approvals = [i for i, r in enumerate(records) if r.kind == "pairings_approved"]
     if not approvals:
         return None
     last = records[approvals[-1]]
-    pairs = [(mentor, mentee) for mentor, mentee in last.fields.get("pair_list", [])]
+    pairs = [(mentor, mentee) for mentor, mentee in _fields(last).get("pair_list", [])]
     for record in records[approvals[-1] + 1 :]:
-        f = record.fields
+        f = _fields(record)
         if record.kind == "participant_withdrawn":
             gone = {(mentor, mentee) for mentor, mentee in f.get("dissolved", [])}
             pairs = [p for p in pairs if p not in gone]
@@ -166,7 +124,7 @@ def _paired(records: Sequence[AuditRow]) -> dict[str, Any] | None:
         elif record.kind == "repairing_approved":
             pairs.append((f["mentor_id"], f["mentee_id"]))
     return {
-        "set_id": last.fields.get("set_id"),
+        "set_id": _fields(last).get("set_id"),
         "approved_by": last.actor,
         "approved_at": last.at.isoformat(),
         "pairs": len(pairs),
@@ -174,33 +132,19 @@ def _paired(records: Sequence[AuditRow]) -> dict[str, Any] | None:
     }
 
 
-def _messages(session: Session, year: int, as_of: datetime | None) -> dict[str, Any]:
+def _messages(uow: UnitOfWork, year: int, as_of: datetime | None) -> dict[str, Any]:
     """Counts by kind; at a past moment, what had been queued and sent by then.
 
     The outbox keeps no time of failure, so ``failed`` is known for the present only;
     at a past moment a message that later failed counts as pending."""
-    sent = MessageRow.status == "sent" if as_of is None else MessageRow.sent_at <= as_of
-    query = (
-        select(
-            MessageRow.kind,
-            func.count(),
-            func.sum(_ones(sent)),
-            func.sum(_ones(MessageRow.status == "failed")),
-        )
-        .where(MessageRow.cycle_year == year)
-        .group_by(MessageRow.kind)
-        .order_by(MessageRow.kind)
-    )
-    if as_of is not None:
-        query = query.where(MessageRow.queued_at <= as_of)
     by_kind: dict[str, dict[str, int | None]] = {}
-    for kind, queued, n_sent, n_failed in session.execute(query).all():
-        failed = None if as_of is not None else int(n_failed or 0)
-        by_kind[kind] = {
-            "queued": int(queued),
-            "sent": int(n_sent or 0),
+    for count in uow.outbox.counts_by_kind(year, as_of):
+        failed = None if as_of is not None else count.failed
+        by_kind[count.kind] = {
+            "queued": count.queued,
+            "sent": count.sent,
             "failed": failed,
-            "pending": int(queued) - int(n_sent or 0) - (failed or 0),
+            "pending": count.queued - count.sent - (failed or 0),
         }
     totals: dict[str, int | None] = {
         name: sum(int(v[name] or 0) for v in by_kind.values())
@@ -211,59 +155,34 @@ def _messages(session: Session, year: int, as_of: datetime | None) -> dict[str, 
     return {"by_kind": by_kind, "total": totals}
 
 
-def _group_label(audience: str, title: str, count: int) -> str:
+def _group_label(audience: TaskAudience, title: str, count: int) -> str:
     """Participant task titles name the pair; a group of them keeps the words before."""
-    return title.partition(" of ")[0] if audience == "participant" and count > 1 else title
+    return (
+        title.partition(" of ")[0] if audience is TaskAudience.participant and count > 1 else title
+    )
 
 
-def _tasks(session: Session, year: int, at: datetime, as_of: datetime | None) -> dict[str, Any]:
+def _tasks(uow: UnitOfWork, year: int, at: datetime, as_of: datetime | None) -> dict[str, Any]:
     """Created, done, overdue and open tasks at ``at``, grouped by audience and due date."""
-    done = (
-        and_(TaskRow.done_at.is_not(None), TaskRow.done_at <= at)
-        if as_of is not None
-        else TaskRow.done_at.is_not(None)
-    )
-    not_done = (
-        or_(TaskRow.done_at.is_(None), TaskRow.done_at > at)
-        if as_of is not None
-        else TaskRow.done_at.is_(None)
-    )
-    query = (
-        select(
-            TaskRow.audience,
-            TaskRow.due_at,
-            func.min(TaskRow.title),
-            func.count(),
-            func.sum(_ones(done)),
-            func.sum(_ones(and_(not_done, TaskRow.due_at < at))),
-        )
-        .where(TaskRow.cycle_year == year)
-        .group_by(TaskRow.audience, TaskRow.due_at)
-        .order_by(TaskRow.due_at, TaskRow.audience)
-    )
-    if as_of is not None:
-        query = query.where(TaskRow.created_at <= as_of)
-    groups: list[dict[str, Any]] = []
-    for audience, due_at, title, created, n_done, overdue in session.execute(query).all():
-        n_done, overdue = int(n_done or 0), int(overdue or 0)
-        groups.append(
-            {
-                "audience": audience,
-                "due_at": due_at.isoformat(),
-                "task": _group_label(audience, title, int(created)),
-                "created": int(created),
-                "done": n_done,
-                "overdue": overdue,
-                "open": int(created) - n_done - overdue,
-            }
-        )
+    groups: list[dict[str, Any]] = [
+        {
+            "audience": str(g.audience),
+            "due_at": g.due_at.isoformat(),
+            "task": _group_label(g.audience, g.title, g.created),
+            "created": g.created,
+            "done": g.done,
+            "overdue": g.overdue,
+            "open": g.created - g.done - g.overdue,
+        }
+        for g in uow.tasks.counts_by_due_date(year, at, as_of)
+    ]
     totals = {name: sum(g[name] for g in groups) for name in ("created", "done", "overdue", "open")}
     return {"at": at.isoformat(), "by_due_date": groups, "total": totals}
 
 
-def _headline(record: AuditRow) -> str:
+def _headline(record: AuditRecord) -> str:
     """One line saying what a narrated record did."""
-    f = record.fields
+    f = _fields(record)
     if record.kind == "transition":
         return f"{f['event']}: {f['source']} → {f['target']} ({f['trigger']})"
     if record.kind == "applications_imported":
@@ -296,9 +215,44 @@ def _headline(record: AuditRow) -> str:
     return record.kind.replace("_", " ")
 
 
+@dataclass(frozen=True)
+class CycleStory:
+    """The story ``mentoring audit YEAR`` tells; ``as_dict`` is its JSON, which the md and
+    html documents are rendered from."""
+
+    year: int
+    as_of: datetime | None
+    state: CycleState | None
+    state_now: CycleState
+    transitions: list[RecordedTransition]
+    applications: dict[str, Any]
+    pairing_decisions: list[dict[str, Any]]
+    paired: dict[str, Any] | None
+    messages: dict[str, Any]
+    tasks: dict[str, Any]
+    audit_records: dict[str, int]
+    timeline: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "state": None if self.state is None else str(self.state),
+            "state_now": str(self.state_now),
+            "transitions": [t.as_dict() for t in self.transitions],
+            "applications": self.applications,
+            "pairing_decisions": self.pairing_decisions,
+            "paired": self.paired,
+            "messages": self.messages,
+            "tasks": self.tasks,
+            "audit_records": self.audit_records,
+            "timeline": self.timeline,
+        }
+
+
 def story(
     uow: UnitOfWork, year: int, as_of: datetime | None = None, *, now: datetime | None = None
-) -> dict[str, Any]:
+) -> CycleStory:
     """The cycle in order: transitions, applications, pairing decisions, messages, tasks.
 
     With ``as_of``, the cycle as it stood then: its state, what had been imported, queued,
@@ -306,25 +260,28 @@ def story(
     """
     at = as_of or now or utcnow()
     with uow:
-        session = uow.session
-        row = cycles.load_row(session, year)
-        records = _narrated_records(session, year, as_of)
+        state_now = uow.cycles.state_of(year)
+        records = uow.audit.of_kinds(year, NARRATED_KINDS, as_of)
         transitions = [transition_of(r) for r in records if r.kind == "transition"]
         created = any(r.kind == "cycle_created" for r in records) or as_of is None
-        state = transitions[-1]["target"] if transitions else ("planned" if created else None)
-        return {
-            "year": year,
-            "as_of": as_of.isoformat() if as_of else None,
-            "state": state,
-            "state_now": row.state,
-            "transitions": transitions,
-            "applications": _applications(records),
-            "pairing_decisions": [_decision(r) for r in records if r.kind in PAIRING_DECISIONS],
-            "paired": _paired(records),
-            "messages": _messages(session, year, as_of),
-            "tasks": _tasks(session, year, at, as_of),
-            "audit_records": _record_counts(session, year, as_of),
-            "timeline": [
+        state = (
+            CycleState(transitions[-1].target)
+            if transitions
+            else (CycleState.planned if created else None)
+        )
+        return CycleStory(
+            year=year,
+            as_of=as_of,
+            state=state,
+            state_now=state_now,
+            transitions=transitions,
+            applications=_applications(records),
+            pairing_decisions=[_decision(r) for r in records if r.kind in PAIRING_DECISIONS],
+            paired=_paired(records),
+            messages=_messages(uow, year, as_of),
+            tasks=_tasks(uow, year, at, as_of),
+            audit_records=uow.audit.counts_by_kind(year, as_of),
+            timeline=[
                 {
                     "seq": r.seq,
                     "at": r.at.isoformat(),
@@ -334,11 +291,12 @@ def story(
                 }
                 for r in records
             ],
-        }
+        )
 
 
-def render_story(data: dict[str, Any], fmt: str) -> str:
-    """The story as a markdown or HTML document, or the dict as JSON."""
+def render_story(told: CycleStory, fmt: str) -> str:
+    """The story as a markdown or HTML document, or as JSON."""
+    data = told.as_dict()
     if check_format(fmt) == "json":
         return json.dumps(data, indent=2, default=str) + "\n"
     return render_document(f"story.{fmt}.j2", s=data)

@@ -12,15 +12,14 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from domain import cycle as cycle_rules
+from domain.activities import Activity, require
 from domain.calendar import CycleCalendar, parse_milestone
 from domain.cycle import Cycle, events_from
 from domain.cycle_states import CycleEvent, CycleState, Trigger
-from domain.errors import DomainError
+from domain.errors import DomainError, MissingValue
 from flows.usecases.assessment import response_rate
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import on_transition
-from infra import audit_log, cycles
-from infra.tables import CycleRow
 from infra.uow import UnitOfWork
 
 
@@ -42,6 +41,55 @@ class TransitionResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class CycleCreation:
+    """Whether ``create_cycle`` created the cycle, or found it there already."""
+
+    year: int
+    created: bool
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": self.created, "message": self.message}
+
+
+@dataclass(frozen=True)
+class CycleView:
+    """A cycle as ``cycle show`` and ``cycle list`` present it: state, calendar (milestone
+    → ISO datetime) and the events its state has a transition for."""
+
+    year: int
+    state: CycleState
+    timezone: str
+    calendar: Mapping[str, str]
+    allowed_events: tuple[CycleEvent, ...]
+    has_approved_pairings: bool
+    cancel_reason: str | None
+
+    @classmethod
+    def of(cls, cycle: Cycle, cancel_reason: str | None) -> "CycleView":
+        return cls(
+            cycle.year,
+            cycle.state,
+            cycle.calendar.timezone,
+            cycle.calendar.as_iso(),
+            tuple(events_from(cycle.state)),
+            cycle.has_approved_pairings,
+            cancel_reason,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "state": str(self.state),
+            "timezone": self.timezone,
+            "calendar": dict(self.calendar),
+            "allowed_events": [str(e) for e in self.allowed_events],
+            "has_approved_pairings": self.has_approved_pairings,
+            "cancel_reason": self.cancel_reason,
+        }
+
+
 def fire_event(
     uow: UnitOfWork,
     year: int,
@@ -58,11 +106,9 @@ def fire_event(
     that come after the winner find the target state and do nothing."""
     now = now or utcnow()
     if not actor.strip():
-        raise DomainError("an actor is required: say who fires the event (--actor NAME)")
+        raise MissingValue("actor", "an actor is required: say who fires the event")
     with uow:
-        session = uow.session
-        row = cycles.load_row(session, year, for_update=True)
-        cycle = cycles.to_domain(session, row)
+        cycle = uow.cycles.get(year, for_update=True)
         decision = cycle_rules.fire(cycle, event, now=now, trigger=trigger, reason=reason)
         if not decision.changed:
             return TransitionResult(
@@ -73,16 +119,13 @@ def fire_event(
                 False,
                 f"cycle {year} is already in state {decision.target}; nothing to do",
             )
-        row.state = str(cycle.state)
-        row.updated_at = now
-        if event is CycleEvent.cancel:
-            row.cancel_reason = reason
-        effects = on_transition(session, cycle, event, now)
+        cancelling = event is CycleEvent.cancel
+        uow.cycles.save_state(cycle, now, cancel_reason=reason if cancelling else None)
+        effects = on_transition(uow, cycle, event, now)
         closing: dict[str, Any] = {}
         if event is CycleEvent.complete_assessment:
-            closing["assessment"] = response_rate(session, year)
-        record = audit_log.append(
-            session,
+            closing["assessment"] = response_rate(uow, year)
+        record = uow.audit.append(
             kind="transition",
             cycle_year=year,
             at=now,
@@ -100,13 +143,12 @@ def fire_event(
             },
             touched=("cycles", "messages", "tasks"),
         )
-
         try:
             uow.commit()
         except StaleDataError as err:
             raise DomainError(
                 f"cycle {year} was changed by someone else at the same moment; "
-                "look at `mentoring cycle show` and try again"
+                "look at its state and try again"
             ) from err
     return TransitionResult(
         year,
@@ -130,7 +172,7 @@ def create_cycle(
     milestones: Mapping[CycleEvent, str],
     actor: str,
     now: datetime | None = None,
-) -> tuple[bool, str]:
+) -> CycleCreation:
     """A new cycle in ``planned`` with the default calendar and the committee's changes.
 
     Creating a cycle that exists is a no-op when nothing different was asked for.
@@ -140,17 +182,18 @@ def create_cycle(
     changes = {e: parse_milestone(e, text, calendar.tz) for e, text in milestones.items()}
     calendar = calendar.with_changes(changes)
     with uow:
-        existing = uow.session.get(CycleRow, year)
-        if existing is not None:
-            if milestones or existing.timezone != timezone:
+        if uow.cycles.exists(year):
+            existing = uow.cycles.get(year)
+            if milestones or existing.calendar.timezone != timezone:
                 raise DomainError(
-                    f"cycle {year} already exists (state {existing.state}); change its dates "
-                    f"with `mentoring cycle reschedule {year}`"
+                    f"cycle {year} already exists (state {existing.state}); reschedule it "
+                    "to change its dates"
                 )
-            return False, f"cycle {year} already exists (state {existing.state}); nothing to do"
-        cycles.add(uow.session, Cycle(year, calendar), now)
-        audit_log.append(
-            uow.session,
+            return CycleCreation(
+                year, False, f"cycle {year} already exists (state {existing.state}); nothing to do"
+            )
+        uow.cycles.add(Cycle(year, calendar), now)
+        uow.audit.append(
             kind="cycle_created",
             cycle_year=year,
             at=now,
@@ -159,7 +202,7 @@ def create_cycle(
             touched=("cycles", "milestones"),
         )
         uow.commit()
-    return True, f"cycle {year} created in state planned ({timezone})"
+    return CycleCreation(year, True, f"cycle {year} created in state planned ({timezone})")
 
 
 def reschedule(
@@ -173,20 +216,16 @@ def reschedule(
     """Move milestones that have not passed yet; the change is audited."""
     now = now or utcnow()
     if not milestones:
-        raise DomainError(
-            "name at least one milestone to move, e.g. --close-applications 2026-10-07"
-        )
+        raise MissingValue("milestones", "name at least one milestone to move")
     with uow:
-        row = cycles.load_row(uow.session, year, for_update=True)
-        if CycleState(row.state).is_final:
-            raise DomainError(f"cycle {year} is {row.state}; its calendar is closed")
-        calendar = cycles.calendar_of(uow.session, row)
+        cycle = uow.cycles.get(year, for_update=True)
+        require(Activity.rescheduling, cycle.state, year)
+        calendar = cycle.calendar
         changes = {e: parse_milestone(e, text, calendar.tz) for e, text in milestones.items()}
         before = calendar.as_iso()
         calendar = calendar.with_changes(changes, now=now)
-        cycles.save_calendar(uow.session, year, calendar)
-        audit_log.append(
-            uow.session,
+        uow.cycles.save_calendar(year, calendar)
+        uow.audit.append(
             kind="calendar_changed",
             cycle_year=year,
             at=now,
@@ -201,36 +240,20 @@ def reschedule(
     return calendar
 
 
-def describe(uow: UnitOfWork, year: int) -> dict[str, Any]:
+def describe(uow: UnitOfWork, year: int) -> CycleView:
     """What ``cycle show`` prints: state, calendar, and the events allowed now."""
     with uow:
-        row = cycles.load_row(uow.session, year)
-        cycle = cycles.to_domain(uow.session, row)
-        return _summary(cycle, row.cancel_reason)
+        return CycleView.of(uow.cycles.get(year), uow.cycles.cancel_reason(year))
 
 
 def is_due(uow: UnitOfWork, year: int, event: CycleEvent, now: datetime | None = None) -> bool:
     """Whether ``event``'s milestone has come for cycle ``year``."""
     with uow:
-        calendar = cycles.calendar_of(uow.session, cycles.load_row(uow.session, year))
+        calendar = uow.cycles.calendar(year)
     return calendar.is_due(event, now or utcnow())
 
 
-def list_all(uow: UnitOfWork) -> list[dict[str, Any]]:
+def list_all(uow: UnitOfWork) -> list[CycleView]:
+    """Every cycle, earliest first."""
     with uow:
-        return [
-            _summary(cycles.to_domain(uow.session, row), row.cancel_reason)
-            for row in cycles.all_rows(uow.session)
-        ]
-
-
-def _summary(cycle: Cycle, cancel_reason: str | None) -> dict[str, Any]:
-    return {
-        "year": cycle.year,
-        "state": str(cycle.state),
-        "timezone": cycle.calendar.timezone,
-        "calendar": cycle.calendar.as_iso(),
-        "allowed_events": [str(e) for e in events_from(cycle.state)],
-        "has_approved_pairings": cycle.has_approved_pairings,
-        "cancel_reason": cancel_reason,
-    }
+        return [CycleView.of(c, uow.cycles.cancel_reason(c.year)) for c in uow.cycles.all()]

@@ -1,48 +1,43 @@
 """What each transition sets in motion: the messages it queues and the tasks it creates.
 
-Called inside the transition's own transaction, so the state change, its messages and
+Called inside the transition's own unit of work, so the state change, its messages and
 its tasks commit together (the outbox); delivery happens afterwards.
 """
 
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
+from domain.applications import Role
 from domain.cycle import Cycle
 from domain.cycle_states import CycleEvent
 from domain.followups import tasks_for
 from domain.notifications import Attachment, MessageKind, OutgoingMessage
-from domain.program import ProgramDetails
-from flows.usecases.pairings import approved_pairs, latest_set
-from infra import cycle_settings, outbox, tasks
-from infra.ics import orientation_ics
+from domain.pairing_status import PairingSetStatus
+from domain.reminders import survey_closes_on, waiting_list_until
+from infra.ics import orientation_invitation
 from infra.rendering import compose_message
-from infra.tables import ApplicationRow, MemberRow, UnmatchedRow
+from infra.uow import UnitOfWork
 
 K = MessageKind
 
 
-def program_of(session: Session, year: int) -> ProgramDetails:
-    return ProgramDetails.from_settings(cycle_settings.read(session, year).get("program", {}))
-
-
 class Mailer:
-    """Builds one cycle's messages with the context every template shares."""
+    """Builds one cycle's messages with the context every template shares.
 
-    def __init__(self, session: Session, cycle: Cycle) -> None:
-        self.session, self.cycle = session, cycle
-        self.program = program_of(session, cycle.year)
-        self.people = {m.member_id: m for m in session.scalars(select(MemberRow))}
+    ``uow`` must already be entered: the mailer reads the program details and the roster
+    once, and its callers read the rest through the same unit of work.
+    """
 
-    def date(self, event: CycleEvent) -> Any:
-        at = self.cycle.calendar.due_at(event)
-        assert at is not None
-        return at.date()
+    def __init__(self, uow: UnitOfWork, cycle: Cycle) -> None:
+        self.uow, self.cycle = uow, cycle
+        self.program = uow.settings.program(cycle.year)
+        self.people = uow.members.by_id()
+
+    def date(self, event: CycleEvent) -> dt.date:
+        return self.cycle.calendar.milestone(event).date()
 
     def to_member(
         self,
@@ -60,7 +55,7 @@ class Mailer:
             kind,
             member_id,
             member.email,
-            f"{member.first_name} {member.last_name}".strip(),
+            member.full_name,
             discriminator,
             attachments=attachments,
             **context,
@@ -113,37 +108,37 @@ class Mailer:
         return [
             self.to_member(kind, m.member_id, discriminator, **context)
             for m in self.people.values()
-            if m.member_id not in excluding and m.membership_expires >= on
+            if m.member_id not in excluding and m.is_core_member(on)
         ]
 
     def name(self, member_id: str) -> str:
-        m = self.people.get(member_id)
-        return f"{m.first_name} {m.last_name}".strip() if m else member_id
+        member = self.people.get(member_id)
+        return member.full_name if member else member_id
 
 
-def pair_list(session: Session, year: int) -> list[tuple[str, str]]:
-    return [(p.mentor_id, p.mentee_id) for p in approved_pairs(session, year)]
+def pair_list(uow: UnitOfWork, year: int) -> list[tuple[str, str]]:
+    """The approved set's active pairs as (mentor, mentee), by mentor then mentee."""
+    return [p.members for p in uow.pairings.approved_pairs(year)]
 
 
-def roles_by_member(pairs: list[tuple[str, str]]) -> dict[str, str]:
+def roles_by_member(pairs: list[tuple[str, str]]) -> dict[str, Role]:
     """mentor, mentee or both, as each participant takes part in the approved pairs."""
-    roles: dict[str, set[str]] = defaultdict(set)
+    roles: dict[str, set[Role]] = defaultdict(set)
     for mentor, mentee in pairs:
-        roles[mentor].add("mentor")
-        roles[mentee].add("mentee")
-    return {m: "both" if len(r) == 2 else r.pop() for m, r in roles.items()}
+        roles[mentor].add(Role.MENTOR)
+        roles[mentee].add(Role.MENTEE)
+    return {m: Role.BOTH if len(r) == 2 else r.pop() for m, r in roles.items()}
 
 
 def on_transition(
-    session: Session, cycle: Cycle, event: CycleEvent, now: datetime
+    uow: UnitOfWork, cycle: Cycle, event: CycleEvent, now: datetime
 ) -> dict[str, int]:
     """Queue the messages and create the tasks of ``event``; returns what was added."""
-    mailer = Mailer(session, cycle)
-    pairs = pair_list(session, cycle.year)
+    mailer = Mailer(uow, cycle)
+    pairs = pair_list(uow, cycle.year)
     messages = [m for m in _messages(mailer, event, pairs) if m is not None]
-    queued = outbox.enqueue(session, messages, now)
-    created = tasks.add(
-        session,
+    queued = uow.outbox.enqueue(messages, now)
+    created = uow.tasks.add(
         tasks_for(event, cycle.year, cycle.calendar, pairs, list(roles_by_member(pairs))),
         cycle.year,
         now,
@@ -175,14 +170,13 @@ def _messages(
 
 
 def _call_for_applications(mailer: Mailer) -> list[OutgoingMessage | None]:
-    context = {
+    context: dict[str, Any] = {
         "apply_url": mailer.program.apply_url,
         "deadline": mailer.date(CycleEvent.close_applications),
         "pairings_announced_on": mailer.date(CycleEvent.announce_pairings),
     }
-    today = mailer.cycle.calendar.due_at(CycleEvent.open_call)
-    assert today is not None
-    return mailer.to_core_members(K.call_for_applications, "", on=today.date(), **context)
+    opens_on = mailer.date(CycleEvent.open_call)
+    return mailer.to_core_members(K.call_for_applications, "", on=opens_on, **context)
 
 
 def pairing_notices(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessage | None]:
@@ -190,7 +184,7 @@ def pairing_notices(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[Outgoi
     out = []
     starts, ends = mailer.date(CycleEvent.start_mentoring), mailer.date(CycleEvent.end_mentoring)
     for mentor, mentee in pairs:
-        for me, partner, role in ((mentor, mentee, "mentor"), (mentee, mentor, "mentee")):
+        for me, partner, role in ((mentor, mentee, Role.MENTOR), (mentee, mentor, Role.MENTEE)):
             p = mailer.people.get(partner)
             out.append(
                 mailer.to_member(
@@ -209,32 +203,29 @@ def pairing_notices(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[Outgoi
 
 
 def _not_paired(mailer: Mailer) -> list[OutgoingMessage | None]:
-    approved = latest_set(mailer.session, mailer.cycle.year, "approved")
+    """Each mentee the approved set left out is told they are on the waiting list."""
+    approved = mailer.uow.pairings.latest_set(mailer.cycle.year, PairingSetStatus.approved)
     if approved is None:
         return []
-    until = mailer.date(CycleEvent.start_mentoring) + timedelta(days=31)
+    until = waiting_list_until(mailer.cycle.calendar)
     return [
         mailer.to_member(
             K.not_paired_notice, u.member_id, u.role, role=u.role, waitlist_until=until
         )
-        for u in mailer.session.scalars(
-            select(UnmatchedRow).where(UnmatchedRow.set_id == approved.id)
-        )
-        if u.role == "mentee"
+        for u in mailer.uow.pairings.waiting(approved.id)
+        if u.role == Role.MENTEE
     ]
 
 
 def _orientation(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessage | None]:
     starts = mailer.program.orientation_start(mailer.cycle.calendar)
-    ics = orientation_ics(
+    invite = orientation_invitation(
         mailer.cycle.year,
         starts,
         mailer.program.orientation_length,
         mailer.program.orientation_join_url,
         mailer.program.committee_email,
-        mailer.program.committee_email.rpartition("@")[2],
     )
-    invite = Attachment(f"core-mentoring-orientation-{mailer.cycle.year}.ics", "text/calendar", ics)
     return [
         mailer.to_member(
             K.orientation_invitation,
@@ -253,7 +244,7 @@ def _both_sides(
 ) -> list[OutgoingMessage | None]:
     out = []
     for mentor, mentee in pairs:
-        for me, partner, role in ((mentor, mentee, "mentor"), (mentee, mentor, "mentee")):
+        for me, partner, role in ((mentor, mentee, Role.MENTOR), (mentee, mentor, Role.MENTEE)):
             extra: dict[str, Any] = {"role": role} if kind is K.mentoring_begins else {}
             out.append(
                 mailer.to_member(
@@ -269,21 +260,21 @@ def _both_sides(
 
 
 def _survey(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessage | None]:
-    closes = mailer.date(CycleEvent.complete_assessment) - timedelta(days=1)
+    closes_on = survey_closes_on(mailer.cycle.calendar)
     return [
         mailer.to_member(
             K.assessment_invitation,
             m,
             role=role,
             survey_url=mailer.program.survey_url,
-            closes_on=closes,
+            closes_on=closes_on,
         )
         for m, role in sorted(roles_by_member(pairs).items())
     ]
 
 
 def applicant_messages(
-    session: Session,
+    uow: UnitOfWork,
     cycle: Cycle,
     accepted: Iterable[str],
     refused: Iterable[tuple[str, str, str, str]],
@@ -291,18 +282,16 @@ def applicant_messages(
 ) -> int:
     """``application received`` for each accepted member id; ``not accepted`` for each
     refused (address, member id, reason: not_core_member|late|incomplete, detail)."""
-    mailer = Mailer(session, cycle)
+    mailer = Mailer(uow, cycle)
     announced = mailer.date(CycleEvent.announce_pairings)
     deadline = mailer.date(CycleEvent.close_applications)
-    roles = {
-        r.member_id: r.role
-        for r in session.scalars(
-            select(ApplicationRow).where(ApplicationRow.cycle_year == cycle.year)
-        )
-    }
+    roles = uow.applications.roles(cycle.year)
     messages: list[OutgoingMessage | None] = [
         mailer.to_member(
-            K.application_received, m, role=roles.get(m, "mentee"), pairings_announced_on=announced
+            K.application_received,
+            m,
+            role=roles.get(m, Role.MENTEE),
+            pairings_announced_on=announced,
         )
         for m in accepted
     ]
@@ -319,4 +308,4 @@ def applicant_messages(
         for address, member_id, reason, detail in refused
         if "@" in address
     ]
-    return outbox.enqueue(session, [m for m in messages if m is not None], now)
+    return uow.outbox.enqueue([m for m in messages if m is not None], now)

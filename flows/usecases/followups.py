@@ -1,64 +1,87 @@
 """Tasks and deadlines: listing them, marking them done."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from domain.errors import DomainError
+from domain.errors import CycleNotFound, DomainError
+from domain.followups import TaskAudience
+from domain.tasks import Task
 from flows.usecases.clock import utcnow
-from infra import audit_log, cycles, tasks
-from infra.tables import TaskRow
 from infra.uow import UnitOfWork
 
 
-def task_view(row: TaskRow, now: datetime) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "key": row.key,
-        "audience": row.audience,
-        "member_id": row.member_id,
-        "title": row.title,
-        "due_at": row.due_at.isoformat(),
-        "done_at": row.done_at.isoformat() if row.done_at else None,
-        "done_by": row.done_by,
-        "overdue": row.done_at is None and row.due_at < now,
-    }
+@dataclass(frozen=True)
+class TaskView:
+    """One task as the committee's task list shows it, overdue or not at a moment."""
+
+    id: int
+    key: str
+    audience: TaskAudience
+    member_id: str | None
+    title: str
+    due_at: datetime
+    done_at: datetime | None
+    done_by: str | None
+    overdue: bool
+
+    @classmethod
+    def of(cls, task: Task, now: datetime) -> "TaskView":
+        return cls(
+            task.id,
+            task.key,
+            task.audience,
+            task.member_id,
+            task.title,
+            task.due_at,
+            task.done_at,
+            task.done_by,
+            task.is_overdue(now),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "audience": str(self.audience),
+            "member_id": self.member_id,
+            "title": self.title,
+            "due_at": self.due_at.isoformat(),
+            "done_at": self.done_at.isoformat() if self.done_at else None,
+            "done_by": self.done_by,
+            "overdue": self.overdue,
+        }
 
 
 def list_tasks(
     uow: UnitOfWork, year: int, *, overdue_only: bool = False, now: datetime | None = None
-) -> list[dict[str, Any]]:
+) -> list[TaskView]:
+    """The cycle's tasks by due date (only the overdue ones, if asked)."""
     now = now or utcnow()
     with uow:
-        cycles.load_row(uow.session, year)
-        views = [task_view(t, now) for t in tasks.of_cycle(uow.session, year)]
-    return [v for v in views if v["overdue"]] if overdue_only else views
+        if not uow.cycles.exists(year):
+            raise CycleNotFound.for_year(year)
+        views = [TaskView.of(t, now) for t in uow.tasks.of_cycle(year)]
+    return [v for v in views if v.overdue] if overdue_only else views
 
 
 def mark_done(uow: UnitOfWork, task_id: int, *, actor: str, now: datetime | None = None) -> str:
     """Mark a task done (audited); doing it twice says so and changes nothing."""
     now = now or utcnow()
     with uow:
-        row = _task(uow.session, task_id)
-        if row.done_at is not None:
-            return f"task {task_id} was already done by {row.done_by}"
-        row.done_at, row.done_by = now, actor
-        audit_log.append(
-            uow.session,
+        task = uow.tasks.get(task_id)
+        if task is None:
+            raise DomainError(f"there is no task {task_id}; the cycle's task list gives the ids")
+        if task.done_at is not None:
+            return f"task {task_id} was already done by {task.done_by}"
+        uow.tasks.mark_done([task_id], actor, now)
+        uow.audit.append(
             kind="task_done",
-            cycle_year=row.cycle_year,
+            cycle_year=task.cycle_year,
             at=now,
             actor=actor,
-            fields={"task": row.key, "title": row.title},
+            fields={"task": task.key, "title": task.title},
             touched=("tasks",),
         )
         uow.commit()
-        return f"task {task_id} done: {row.title}"
-
-
-def _task(session: Session, task_id: int) -> TaskRow:
-    row = session.get(TaskRow, task_id)
-    if row is None:
-        raise DomainError(f"there is no task {task_id}; see `mentoring tasks list YEAR`")
-    return row
+        return f"task {task_id} done: {task.title}"

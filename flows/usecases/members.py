@@ -6,18 +6,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from domain.errors import DomainError
 from domain.members import ROSTER_FIELDS, InvalidMember, Member, parse_roster_row
 from flows.usecases.clock import utcnow
-from infra import audit_log
 from infra.form_mapping import read_rows
-from infra.tables import MemberRow
 from infra.uow import UnitOfWork
 
 
-@dataclass
+@dataclass(frozen=True)
 class RosterImport:
     """What a roster import did; ``rejected`` names each refused line and why."""
 
@@ -31,17 +27,6 @@ class RosterImport:
         return asdict(self)
 
 
-def member_of(row: MemberRow) -> Member:
-    return Member(
-        row.member_id,
-        row.first_name,
-        row.last_name,
-        row.email,
-        row.institution,
-        row.membership_expires,
-    )
-
-
 def import_roster(
     uow: UnitOfWork,
     path: Path,
@@ -52,39 +37,37 @@ def import_roster(
 ) -> RosterImport:
     """Refresh the roster from a CSV export; the valid lines go in together, or none do."""
     now = now or utcnow()
-    result = RosterImport(dry_run=dry_run)
+    rejected: list[dict[str, Any]] = []
     parsed: dict[str, Member] = {}
     for line, raw in read_rows(path, None, fields=ROSTER_FIELDS):
         try:
             member = parse_roster_row(raw)
         except InvalidMember as bad:
-            result.rejected.append({"line": line, "reason": bad.reason})
+            rejected.append({"line": line, "reason": bad.reason})
             continue
         parsed[member.member_id] = member
-    if not parsed and result.rejected:
+    if not parsed and rejected:
         raise DomainError(
             f"{path}: no valid roster line (first problem: line "
-            f"{result.rejected[0]['line']}: {result.rejected[0]['reason']})"
+            f"{rejected[0]['line']}: {rejected[0]['reason']})"
         )
+    added = updated = unchanged = 0
     with uow:
-        session = uow.session
-        existing = {r.member_id: r for r in session.scalars(select(MemberRow))}
+        existing = uow.members.by_id()
         for member_id, member in parsed.items():
-            row = existing.get(member_id)
-            if row is None:
-                session.add(MemberRow(**asdict(member), updated_at=now))
-                result.added += 1
-            elif member_of(row) != member:
-                for name, value in asdict(member).items():
-                    setattr(row, name, value)
-                row.updated_at = now
-                result.updated += 1
+            stored = existing.get(member_id)
+            if stored is None:
+                uow.members.add(member, now)
+                added += 1
+            elif stored != member:
+                uow.members.update(member, now)
+                updated += 1
             else:
-                result.unchanged += 1
+                unchanged += 1
+        result = RosterImport(added, updated, unchanged, rejected, dry_run)
         if dry_run:
             return result
-        audit_log.append(
-            session,
+        uow.audit.append(
             kind="roster_imported",
             cycle_year=None,
             at=now,
@@ -92,9 +75,9 @@ def import_roster(
             fields={
                 "file": path.name,
                 "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                "added": result.added,
-                "updated": result.updated,
-                "rejected": result.rejected,
+                "added": added,
+                "updated": updated,
+                "rejected": rejected,
             },
         )
         uow.commit()

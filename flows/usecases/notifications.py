@@ -1,20 +1,17 @@
 """Delivering the outbox: every pending message, once, after the transitions committed."""
 
-import os
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
+from domain.outbox import QueuedMessage
 from flows.usecases.clock import utcnow
-from infra import audit_log, outbox
-from infra.mail import DeliveryResult, MailSettings, Transport, open_transport
-from infra.settings import Settings
-from infra.tables import MessageRow
+from infra.mail import DeliveryResult, DeliveryStatus, MailSettings, Transport
+from infra.mail_transport import open_transport
+from infra.settings import mail_settings_from_env
 from infra.uow import UnitOfWork
 
 
@@ -26,23 +23,18 @@ class DeliveryCounts:
     failed: int
     pending: int
 
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
 
-def mail_settings(settings: Settings | None = None) -> MailSettings:
+
+def mail_settings() -> MailSettings:
     """Mail settings from the environment; the .eml folder defaults to MENTORING_HOME/mail."""
-    settings = settings or Settings.from_env()
-    env = dict(os.environ)
-    env.setdefault("MENTORING_MAIL_DIR", str(settings.home / "mail"))
-    return MailSettings.from_env(env)
+    return mail_settings_from_env()
 
 
 def pending_count(uow: UnitOfWork) -> int:
     with uow:
-        return int(
-            uow.session.scalar(
-                select(func.count()).select_from(MessageRow).where(MessageRow.status == "pending")
-            )
-            or 0
-        )
+        return uow.outbox.pending_count()
 
 
 def deliver(
@@ -52,25 +44,29 @@ def deliver(
     progress: Callable[[int, int], None] | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> DeliveryCounts:
-    """Send every pending message; each is marked the moment its fate is known, so a
-    crash re-sends at most the one message that was in flight."""
+    """Send every pending message; each is marked, and committed, the moment its fate is known.
+
+    Delivery is at least once: a crash re-sends on the next run only the messages the
+    server may have taken that were not yet marked. Over SMTP that is at most
+    2 x connections + 1 (per connection one being sent and one waiting to be marked, plus
+    the one being marked); to the .eml folder, at most the one being written, whose file
+    is then overwritten, not copied.
+    """
     transport = transport or open_transport(mail_settings())
     total, done = pending_count(uow), 0
     outcomes: dict[int, Counter[str]] = defaultdict(Counter)
     with uow:
-        session = uow.session
 
         def record(result: DeliveryResult) -> None:
-            outbox.mark(session, result.key, str(result.status), result.detail, now())
-            session.commit()
+            uow.outbox.mark(result.key, str(result.status), result.detail, now())
+            uow.commit()
             outcomes[int(result.key.split("/", 1)[0])][str(result.status)] += 1
 
-        for batch in outbox.pending_batches(session):
+        for batch in uow.outbox.pending_batches():
             transport.deliver(batch, record, _offset(progress, done, total))
             done += len(batch)
         for year, counts in sorted(outcomes.items()):
-            audit_log.append(
-                session,
+            uow.audit.append(
                 kind="mail_delivered",
                 cycle_year=year,
                 at=now(),
@@ -78,10 +74,10 @@ def deliver(
                 fields=dict(counts),
                 touched=("messages",),
             )
-        session.commit()
+        uow.commit()
     return DeliveryCounts(
-        sum(c["sent"] for c in outcomes.values()),
-        sum(c["failed"] for c in outcomes.values()),
+        sum(c[DeliveryStatus.sent] for c in outcomes.values()),
+        sum(c[DeliveryStatus.failed] for c in outcomes.values()),
         pending_count(uow),
     )
 
@@ -99,28 +95,32 @@ def mail_folder() -> Path:
     return mail_settings().mail_dir
 
 
+@dataclass(frozen=True)
+class ListedMessage(QueuedMessage):
+    """A queued message as ``notifications list --json`` shows it."""
+
+    @classmethod
+    def of(cls, message: QueuedMessage) -> "ListedMessage":
+        return cls(**{f.name: getattr(message, f.name) for f in fields(message)})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "kind": self.kind,
+            "to_address": self.to_address,
+            "subject": self.subject,
+            "status": str(self.status),
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "queued_at": self.queued_at.isoformat(),
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+        }
+
+
 def list_messages(
     uow: UnitOfWork, *, year: int | None = None, failed_only: bool = False
-) -> list[dict[str, Any]]:
+) -> list[ListedMessage]:
     """What the outbox holds, newest first (bodies left out)."""
-    query = select(MessageRow).order_by(MessageRow.id.desc())
-    if year is not None:
-        query = query.where(MessageRow.cycle_year == year)
-    if failed_only:
-        query = query.where(MessageRow.status == "failed")
     with uow:
-        return [
-            {
-                "id": r.id,
-                "key": r.key,
-                "kind": r.kind,
-                "to_address": r.to_address,
-                "subject": r.subject,
-                "status": r.status,
-                "attempts": r.attempts,
-                "last_error": r.last_error,
-                "queued_at": r.queued_at.isoformat(),
-                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
-            }
-            for r in uow.session.scalars(query)
-        ]
+        return [ListedMessage.of(m) for m in uow.outbox.listing(year, failed_only=failed_only)]

@@ -1,32 +1,21 @@
 """The per-cycle details the committee sets: orientation session, links, the call list."""
 
-from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from domain.cycle_states import CycleState
-from domain.errors import DomainError
+from domain.activities import details_activity, require
+from domain.errors import CycleNotFound, DomainError
 from domain.program import ProgramDetails
 from flows.usecases.clock import utcnow
-from infra import audit_log, cycle_settings, cycles
 from infra.uow import UnitOfWork
 
-SETTABLE = tuple(f.name for f in fields(ProgramDetails))
-_SENT_BY = {
-    "call_list_address": CycleState.call_open,
-    "orientation_at": CycleState.orientation,
-    "orientation_minutes": CycleState.orientation,
-    "orientation_join_url": CycleState.orientation,
-}
-_ORDER = list(CycleState)
 
-
-def details(uow: UnitOfWork, year: int) -> dict[str, Any]:
+def details(uow: UnitOfWork, year: int) -> ProgramDetails:
     """The cycle's program details as messages will use them (defaults filled in)."""
     with uow:
-        cycles.load_row(uow.session, year)
-        stored = cycle_settings.read(uow.session, year).get("program", {})
-        return asdict(ProgramDetails.from_settings(stored))
+        if not uow.cycles.exists(year):
+            raise CycleNotFound.for_year(year)
+        return uow.settings.program(year)
 
 
 def set_details(
@@ -36,7 +25,7 @@ def set_details(
     *,
     actor: str,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> ProgramDetails:
     """Change some details (validated, audited); refused once the message using them went.
 
     The orientation invitation carries the session's time and link, and the call goes to
@@ -45,25 +34,18 @@ def set_details(
     """
     now = now or utcnow()
     if not values:
-        raise DomainError("nothing to change: give at least one option (see --help)")
+        raise DomainError("nothing to change: name at least one program detail to set")
     if "orientation_at" in values:
         _check_moment(values["orientation_at"])
     with uow:
-        session = uow.session
-        row = cycles.load_row(session, year, for_update=True)
-        state = CycleState(row.state)
+        state = uow.cycles.state_of(year, for_update=True)
         for name in values:
-            sent_in = _SENT_BY.get(name)
-            if sent_in is not None and _ORDER.index(state) >= _ORDER.index(sent_in):
-                raise DomainError(
-                    f"cycle {year} is in state {state}: the message using {name} has gone "
-                    "out; write to the participants instead"
-                )
-        stored = cycle_settings.read(session, year).get("program", {})
+            if (activity := details_activity(name)) is not None:
+                require(activity, state, year)
+        stored = uow.settings.section(year, "program")
         checked = ProgramDetails.from_settings({**stored, **values})
-        cycle_settings.update(session, year, "program", values)
-        audit_log.append(
-            session,
+        uow.settings.update(year, "program", values)
+        uow.audit.append(
             kind="program_details",
             cycle_year=year,
             at=now,
@@ -72,7 +54,7 @@ def set_details(
             touched=("cycle_settings",),
         )
         uow.commit()
-    return asdict(checked)
+    return checked
 
 
 def _check_moment(text: str) -> None:

@@ -8,11 +8,10 @@ from uuid import UUID
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateName
 from prefect.flow_runs import resume_flow_run
-from sqlalchemy import select
 
+from domain.pairing_status import PairingSetStatus
 from flows.pairing_review import review_pairings
-from flows.usecases import audit, cycles, pairings
-from infra.tables import PairRow
+from flows.usecases import audit, cycles
 from infra.uow import UnitOfWork
 from tests.builders import cycle_with_applications
 
@@ -44,8 +43,8 @@ def test_the_committee_removes_a_pair_then_approves(uow: UnitOfWork) -> None:
         resume_flow_run(second, run_input={"reviewer": "Pat Chair", "approve": True})
         result: dict[str, Any] = running.result(timeout=120)
     assert result["changed"] is True
-    assert cycles.describe(uow, 2026)["has_approved_pairings"] is True
-    records = audit.history(uow, 2026)["records"]
+    assert cycles.describe(uow, 2026).has_approved_pairings is True
+    records = audit.history(uow, 2026).as_dict()["records"]
     edits = [r for r in records if r["kind"] == "pairing_edited"]
     assert [(e["actor"], e["fields"]["edit"]) for e in edits] == [("Pat Chair", "block")]
     approval = [r for r in records if r["kind"] == "pairings_approved"][-1]
@@ -55,8 +54,7 @@ def test_the_committee_removes_a_pair_then_approves(uow: UnitOfWork) -> None:
 
 def _first_proposed_pair(uow: UnitOfWork) -> str:
     with uow:
-        latest = pairings.latest_set(uow.session, 2026, "proposed")
+        latest = uow.pairings.latest_set(2026, PairingSetStatus.proposed)
         assert latest is not None
-        pair = uow.session.scalars(select(PairRow).where(PairRow.set_id == latest.id)).first()
-        assert pair is not None
+        pair = uow.pairings.pairs_of(latest.id)[0]
         return f"{pair.mentor_id}:{pair.mentee_id}"

@@ -82,7 +82,7 @@ def report_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def report_file(report_database: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     uow = UnitOfWork(db.session_factory(report_database))
     path = tmp_path_factory.mktemp("html") / "assessment-2026.html"
-    path.write_text(render_report(assessment.report(uow, 2026), "html"), encoding="utf-8")
+    path.write_text(render_report(assessment.report(uow, 2026).as_dict(), "html"), encoding="utf-8")
     return path
 
 

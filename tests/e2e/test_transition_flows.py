@@ -21,17 +21,17 @@ def cycle_2026(uow: UnitOfWork) -> UnitOfWork:
 def test_the_flow_moves_the_cycle_and_audits_its_flow_run(cycle_2026: UnitOfWork) -> None:
     state = advance_cycle(2026, CycleEvent.open_call, "Pat Chair", return_state=True)
     assert state.is_completed()
-    (transition,) = audit.history(cycle_2026, 2026)["transitions"]
-    assert transition["flow_run_id"] == str(state.state_details.flow_run_id)
-    assert (transition["trigger"], transition["actor"]) == ("manual", "Pat Chair")
-    assert cycles.describe(cycle_2026, 2026)["state"] == "call_open"
+    (transition,) = audit.history(cycle_2026, 2026).transitions
+    assert transition.flow_run_id == str(state.state_details.flow_run_id)
+    assert (transition.trigger, transition.actor) == ("manual", "Pat Chair")
+    assert cycles.describe(cycle_2026, 2026).state == "call_open"
 
 
 def test_running_the_flow_twice_gives_one_transition(cycle_2026: UnitOfWork) -> None:
     first = advance_cycle(2026, CycleEvent.open_call, "a")
     second = advance_cycle(2026, CycleEvent.open_call, "b")
     assert first["changed"] is True and second["changed"] is False
-    assert len(audit.history(cycle_2026, 2026)["transitions"]) == 1
+    assert len(audit.history(cycle_2026, 2026).transitions) == 1
 
 
 def test_two_concurrent_runs_give_one_transition(cycle_2026: UnitOfWork) -> None:
@@ -40,7 +40,7 @@ def test_two_concurrent_runs_give_one_transition(cycle_2026: UnitOfWork) -> None
             pool.map(lambda who: advance_cycle(2026, CycleEvent.open_call, who), ["a", "b"])
         )
     assert sorted(r["changed"] for r in runs) == [False, True]
-    assert len(audit.history(cycle_2026, 2026)["transitions"]) == 1
+    assert len(audit.history(cycle_2026, 2026).transitions) == 1
 
 
 def test_a_refused_event_fails_the_run_with_the_reason(cycle_2026: UnitOfWork) -> None:
@@ -49,12 +49,12 @@ def test_a_refused_event_fails_the_run_with_the_reason(cycle_2026: UnitOfWork) -
     assert "events allowed now: open_call, cancel" in str(state.message) + str(
         state.result(raise_on_failure=False)
     )
-    assert cycles.describe(cycle_2026, 2026)["state"] == "planned"
+    assert cycles.describe(cycle_2026, 2026).state == "planned"
 
 
 def test_event_triggered_runs_are_recorded_as_such(cycle_2026: UnitOfWork) -> None:
     advance_cycle(2026, CycleEvent.cancel, "automation", reason="test", trigger=Trigger.event)
-    assert audit.history(cycle_2026, 2026)["transitions"][0]["trigger"] == "event"
+    assert audit.history(cycle_2026, 2026).transitions[0].trigger == "event"
 
 
 def test_a_transition_emits_the_step_and_the_state_reached_once(

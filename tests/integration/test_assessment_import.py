@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import DomainError
-from flows.cli_assessment import assessment_app
+from flows.cli.assessment import assessment_app
 from flows.usecases import assessment, audit, cycles
 from infra.tables import AssessmentResponseRow, AuditRow, PairingSetRow, PairRow
 from infra.uow import UnitOfWork
@@ -60,7 +60,7 @@ def test_the_sample_survey_checks_dry_then_imports_with_its_repeat_replacing_the
     )
     assert (dry.imported, dry.replaced, dry.dry_run) == (61, 1, True)
     assert stored(ended) == 0
-    assert audit.history(ended, 2026)["records"][-1]["kind"] != "assessment_imported"
+    assert audit.history(ended, 2026).records[-1].kind != "assessment_imported"
     result = assessment.import_responses(
         ended, 2026, DATA / "assessment.csv", actor="chair", now=JULY_10
     )
@@ -71,17 +71,18 @@ def test_the_sample_survey_checks_dry_then_imports_with_its_repeat_replacing_the
             select(AssessmentResponseRow).where(AssessmentResponseRow.member_id == "C100014")
         ).one()
     assert (again.overall, again.will_continue) == (4, True)
-    record = audit.history(ended, 2026)["records"][-1]
-    assert (record["kind"], record["actor"]) == ("assessment_imported", "chair")
-    digests = record["fields"].pop("digests")
-    assert record["fields"] == {
+    record = audit.history(ended, 2026).records[-1]
+    assert (record.kind, record.actor) == ("assessment_imported", "chair")
+    fields = dict(record.fields)
+    digests = fields.pop("digests")
+    assert fields == {
         "file": "assessment.csv",
         "imported": 61,
         "replaced": 1,
         "rejected": [],
     }
-    assert list(digests) == ["assessment_responses"]
-    assert audit.verify(ended)[1] == []
+    assert isinstance(digests, dict) and list(digests) == ["assessment_responses"]
+    assert audit.verify(ended).problems == []
 
 
 def test_lines_from_outside_the_pairs_or_in_the_wrong_role_are_refused_by_line(
@@ -119,7 +120,7 @@ def test_a_later_import_replaces_a_members_earlier_answer(
     with ended:
         row = ended.session.scalars(select(AssessmentResponseRow)).one()
     assert (row.overall, row.comments) == (5, "Better now")
-    kinds = [r["kind"] for r in audit.history(ended, 2026)["records"]]
+    kinds = [r.kind for r in audit.history(ended, 2026).records]
     assert kinds.count("assessment_imported") == 2
 
 
@@ -181,14 +182,14 @@ def test_the_report_trend_and_cycle_outcomes_cover_every_cycle_with_answers(
 ) -> None:
     earlier_cycle(ended)
     assessment.import_responses(ended, 2026, DATA / "assessment.csv", actor="chair")
-    trend = assessment.report(ended, 2026)["trend"]
+    trend = assessment.report(ended, 2026).as_dict()["trend"]
     assert trend["years"] == [2025, 2026]
     assert trend["series"]["response_rate"] == [1.0, 0.6489]
     assert trend["series"]["overall"] == [4.0, 4.0656]
     assert trend["change"]["will_continue"] == pytest.approx(0.6885 - 0.5, abs=1e-4)
-    assert assessment.report(ended, 2025)["trend"]["years"] == [2025]
+    assert assessment.report(ended, 2025).trend.years == (2025,)
     with ended:
-        rate = assessment.response_rate(ended.session, 2026)
+        rate = assessment.response_rate(ended, 2026)
     assert (rate["responses"], rate["participants"], rate["response_rate"]) == (61, 94, 0.6489)
     mentees = rate["by_role"]["mentee"]
     assert (mentees["responses"], mentees["participants"], mentees["response_rate"]) == (
@@ -196,7 +197,7 @@ def test_the_report_trend_and_cycle_outcomes_cover_every_cycle_with_answers(
         60,
         0.5833,
     )
-    outcomes = {o["year"]: o for o in assessment.cycle_outcomes(ended)}
+    outcomes = {o.year: o.as_dict() for o in assessment.cycle_outcomes(ended)}
     assert outcomes[2025] == {
         "year": 2025,
         "state": "planned",
@@ -265,9 +266,9 @@ def test_complete_assessment_records_the_response_rate_it_closed_with(
     )
     assessment.import_responses(ended, 2026, survey, actor="chair", now=JULY_10)
     walk(ended, (CycleEvent.complete_assessment, datetime(2027, 8, 1, 12, tzinfo=UTC)))
-    closing = audit.history(ended, 2026)["transitions"][-1]
+    closing = audit.history(ended, 2026).transitions[-1]
     with ended:
-        record = ended.session.get(AuditRow, closing["seq"])
+        record = ended.session.get(AuditRow, closing.seq)
         assert record is not None
         recorded = record.fields["assessment"]
     assert recorded["responses"] == 2

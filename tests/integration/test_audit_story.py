@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.cycle_states import CycleEvent, Trigger
-from flows.cli_assessment import print_story
+from domain.pairing_status import PairingSetStatus
+from flows.cli.audit import print_story
 from flows.usecases import (
     applications,
     assessment,
@@ -18,7 +19,6 @@ from flows.usecases import (
     pairings,
 )
 from flows.usecases.audit_story import reason_pattern, render_story, story
-from infra import cycles as infra_cycles
 from infra.tables import MessageRow, PairRow, TaskRow
 from infra.uow import UnitOfWork
 from tests.builders import DATA
@@ -45,10 +45,10 @@ def snapshot(uow: UnitOfWork, when: datetime) -> Snapshot:
     count = select(func.count())
     with uow:
         s = uow.session
-        approved = pairings.approved_pairs(s, 2026)
+        approved = uow.pairings.approved_pairs(2026)
         return Snapshot(
             when,
-            infra_cycles.load_row(s, 2026).state,
+            str(uow.cycles.state_of(2026)),
             int(s.scalar(count.select_from(MessageRow)) or 0),
             int(s.scalar(count.select_from(MessageRow).where(MessageRow.status == "sent")) or 0),
             int(s.scalar(count.select_from(TaskRow)) or 0),
@@ -68,7 +68,7 @@ def deliver(uow: UnitOfWork, when: datetime) -> None:
 
 def first_proposed_pair(uow: UnitOfWork) -> tuple[str, str]:
     with uow:
-        proposed = pairings.latest_set(uow.session, 2026, "proposed")
+        proposed = uow.pairings.latest_set(2026, PairingSetStatus.proposed)
         assert proposed is not None
         pair = uow.session.scalars(
             select(PairRow).where(PairRow.set_id == proposed.id).order_by(PairRow.id)
@@ -147,37 +147,38 @@ def test_as_of_each_milestone_the_story_shows_the_cycle_as_it_stood(
     assert [s.state for s in shots] == expected_states
     for shot in shots:
         then = story(uow, 2026, shot.at)
-        assert then["state"] == shot.state, shot.at
-        assert then["state_now"] == "assessed"
-        assert then["messages"]["total"]["queued"] == shot.queued, shot.at
-        assert then["messages"]["total"]["sent"] == shot.sent, shot.at
-        assert then["tasks"]["total"]["created"] == shot.tasks, shot.at
-        assert then["tasks"]["total"]["done"] == shot.done, shot.at
-        paired = then["paired"]
+        assert then.state == shot.state, shot.at
+        assert then.state_now == "assessed"
+        assert then.messages["total"]["queued"] == shot.queued, shot.at
+        assert then.messages["total"]["sent"] == shot.sent, shot.at
+        assert then.tasks["total"]["created"] == shot.tasks, shot.at
+        assert then.tasks["total"]["done"] == shot.done, shot.at
+        paired = then.paired
         pair_list = (
             [[p["mentor_id"], p["mentee_id"]] for p in paired["pair_list"]] if paired else None
         )
         assert pair_list == shot.pairs, shot.at
     before = story(uow, 2026, at(2026, 6, 1))
-    assert before["state"] is None and before["transitions"] == []
+    assert before.state is None and before.transitions == []
     call = story(uow, 2026, at(2026, 8, 2))
-    assert call["applications"]["received"] == 120
-    assert call["applications"]["imported"] + call["applications"]["refused"] == 120
-    assert call["messages"]["total"]["sent"] == 0
-    assert call["messages"]["total"]["failed"] is None
+    assert call.applications["received"] == 120
+    assert call.applications["imported"] + call.applications["refused"] == 120
+    assert call.messages["total"]["sent"] == 0
+    assert call.messages["total"]["failed"] is None
     announced = story(uow, 2026, at(2026, 11, 6))
-    pairs = announced["paired"]["pairs"]
-    notices = announced["messages"]["by_kind"]["pairing_notice"]
+    assert announced.paired is not None
+    pairs = announced.paired["pairs"]
+    notices = announced.messages["by_kind"]["pairing_notice"]
     assert (notices["queued"], notices["sent"], notices["pending"]) == (2 * pairs, 2 * pairs, 0)
-    assert announced["paired"]["approved_by"] == "Pat Chair"
-    mentoring_begins = story(uow, 2026, at(2026, 12, 1))["tasks"]["total"]
+    assert announced.paired["approved_by"] == "Pat Chair"
+    mentoring_begins = story(uow, 2026, at(2026, 12, 1)).tasks["total"]
     assert mentoring_begins == {
         "created": 3 + 8 * pairs,
         "done": 0,
         "overdue": 3,
         "open": 8 * pairs,
     }
-    january = story(uow, 2026, at(2027, 1, 6))["tasks"]
+    january = story(uow, 2026, at(2027, 1, 6)).tasks
     assert january["total"] == {
         "created": 3 + 8 * pairs,
         "done": 3,
@@ -193,10 +194,7 @@ def test_the_whole_story_lists_every_transition_decision_and_message_kind_and_pr
 ) -> None:
     uow, shots = walked
     whole = story(uow, 2026, now=at(2027, 8, 2))
-    assert [
-        (t["event"], t["source"], t["target"], t["actor"], t["trigger"])
-        for t in whole["transitions"]
-    ] == [
+    assert [(t.event, t.source, t.target, t.actor, t.trigger) for t in whole.transitions] == [
         ("open_call", "planned", "call_open", "scheduler", "schedule"),
         ("close_applications", "call_open", "applications_closed", "scheduler", "schedule"),
         ("announce_pairings", "applications_closed", "paired", "scheduler", "schedule"),
@@ -205,17 +203,18 @@ def test_the_whole_story_lists_every_transition_decision_and_message_kind_and_pr
         ("end_mentoring", "active", "ended", "scheduler", "schedule"),
         ("complete_assessment", "ended", "assessed", "Pat Chair", "cli"),
     ]
-    assert all(set(t) >= {"reason", "flow_run_id", "at"} for t in whole["transitions"])
-    assert [(d["decision"], d["actor"]) for d in whole["pairing_decisions"]] == [
+    assert all(set(t) >= {"reason", "flow_run_id", "at"} for t in whole.as_dict()["transitions"])
+    assert [(d["decision"], d["actor"]) for d in whole.pairing_decisions] == [
         ("proposed", "Pat Chair"),
         ("edited", "Sam Member"),
         ("proposed", "Pat Chair"),
         ("approved", "Pat Chair"),
     ]
-    assert whole["pairing_decisions"][1]["edit"] == "block"
-    pairs = whole["paired"]["pairs"]
+    assert whole.pairing_decisions[1]["edit"] == "block"
+    assert whole.paired is not None
+    pairs = whole.paired["pairs"]
     participants = len({m for pair in shots[-1].pairs or [] for m in pair})
-    by_kind = whole["messages"]["by_kind"]
+    by_kind = whole.messages["by_kind"]
     assert by_kind["pairing_notice"]["queued"] == 2 * pairs
     assert by_kind["mentoring_begins"]["queued"] == 2 * pairs
     assert by_kind["orientation_invitation"]["queued"] == participants
@@ -225,10 +224,10 @@ def test_the_whole_story_lists_every_transition_decision_and_message_kind_and_pr
         "failed": 0,
         "pending": participants,
     }
-    assert whole["messages"]["total"]["queued"] == shots[-1].queued
-    assert whole["audit_records"]["task_done"] == 3
-    assert whole["audit_records"]["assessment_imported"] == 1
-    assert [e["seq"] for e in whole["timeline"]] == sorted(e["seq"] for e in whole["timeline"])
+    assert whole.messages["total"]["queued"] == shots[-1].queued
+    assert whole.audit_records["task_done"] == 3
+    assert whole.audit_records["assessment_imported"] == 1
+    assert [e["seq"] for e in whole.timeline] == sorted(e["seq"] for e in whole.timeline)
     data = story(uow, 2026, at(2026, 11, 6))
     markdown = render_story(data, "md")
     assert "As it stood at 2026-11-06T12:00:00+00:00: state `paired`" in markdown

@@ -78,3 +78,47 @@ def test_db_upgrade_says_whether_it_changed_anything(database_url: str) -> None:
     assert again.json["changed"] is False
     assert again.json["revision"] == again.json["from_revision"] is not None
     assert "up to date" in mentoring("db", "upgrade").stdout
+
+
+# A naive moment is read in the committee's zone, whatever the machine's zone (TZ) is.
+MACHINE_ZONES = ("UTC", "Asia/Tokyo")
+
+
+def test_a_naive_tick_now_is_read_in_the_committees_default_zone(database_url: str) -> None:
+    mentoring("cycle", "create", "2026")  # the call opens Aug 1, 00:00 in Chicago (05:00 UTC)
+    before = mentoring("tick", "--now", "2026-07-31T23:30", "--json", env={"TZ": "UTC"})
+    assert before.code == 0, before.stderr
+    assert before.json["now"] == "2026-07-31T23:30:00-05:00"
+    assert before.json["transitions"] == []
+    # 02:00 fires only when read in Chicago: in UTC or Tokyo it is still July 31 there.
+    after = mentoring("tick", "--now", "2026-08-01T02:00", "--json", env={"TZ": "Asia/Tokyo"})
+    assert after.code == 0, after.stderr
+    assert after.json["now"] == "2026-08-01T02:00:00-05:00"
+    assert [t["event"] for t in after.json["transitions"]] == ["open_call"]
+
+
+def test_a_naive_audit_as_of_is_read_in_the_cycles_zone(database_url: str) -> None:
+    mentoring("cycle", "create", "2026", "--timezone", "America/Los_Angeles")
+    # The call opens Aug 1, 00:00 in Los Angeles: 07:00 UTC, 02:00 in Chicago.
+    opened = mentoring("tick", "--now", "2026-08-01T07:00+00:00", "--json")
+    assert [t["event"] for t in opened.json["transitions"]] == ["open_call"]
+    for machine in MACHINE_ZONES:
+        # 00:30 in Los Angeles is after the call opened; in UTC, Tokyo or Chicago, before.
+        at = mentoring(
+            "audit", "2026", "--as-of", "2026-08-01T00:30", "--json", env={"TZ": machine}
+        )
+        assert at.code == 0, at.stderr
+        assert at.json["as_of"] == "2026-08-01T00:30:00-07:00"
+        assert [t["event"] for t in at.json["transitions"]] == ["open_call"]
+        earlier = mentoring(
+            "audit", "2026", "--as-of", "2026-07-31T23:30", "--json", env={"TZ": machine}
+        )
+        assert earlier.json["as_of"] == "2026-07-31T23:30:00-07:00"
+        assert earlier.json["transitions"] == []
+    offset = mentoring("audit", "2026", "--as-of", "2026-08-01T00:30+00:00", "--json")
+    assert offset.json["transitions"] == []
+
+
+def test_a_bad_moment_is_a_usage_error(database_url: str) -> None:
+    assert mentoring("tick", "--now", "tomorrow").code == 2
+    assert mentoring("audit", "2040", "--as-of", "yesterday").code == 2

@@ -42,6 +42,6 @@ def test_concurrent_advances_give_exactly_one_transition(uow: UnitOfWork) -> Non
     changed = [out for out, _, _ in outcomes if '"changed": true' in out]
     assert len(changed) == 1
     assert sum("already in state call_open" in out for out, _, _ in outcomes) == RACERS - 1
-    transitions = audit.history(uow, 2026)["transitions"]
-    assert len(transitions) == 1 and transitions[0]["target"] == "call_open"
-    assert audit.verify(uow)[1] == []
+    transitions = audit.history(uow, 2026).transitions
+    assert len(transitions) == 1 and transitions[0].target == "call_open"
+    assert audit.verify(uow).problems == []

@@ -12,6 +12,7 @@ from flows.usecases import applications, audit, cycles, members
 from infra.form_mapping import load_mapping
 from infra.tables import ApplicationRow, MemberRow
 from infra.uow import UnitOfWork
+from tests.cli import mentoring
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 OPEN = datetime(2026, 8, 1, 12, tzinfo=UTC)
@@ -117,8 +118,8 @@ def test_a_repeated_application_replaces_the_earlier_one(
     with open_call:
         goals = open_call.session.scalars(select(ApplicationRow.goals)).all()
     assert goals == ["new goals and renovation"]
-    record = audit.history(open_call, 2026)["records"][-1]
-    assert record["kind"] == "applications_imported" and record["fields"]["replaced"] == ["C100079"]
+    record = audit.history(open_call, 2026).records[-1]
+    assert record.kind == "applications_imported" and record.fields["replaced"] == ["C100079"]
 
 
 def test_applications_are_refused_once_the_call_has_closed(open_call: UnitOfWork) -> None:
@@ -130,5 +131,13 @@ def test_applications_are_refused_once_the_call_has_closed(open_call: UnitOfWork
         trigger=Trigger.schedule,
         now=datetime(2026, 10, 1, 12, tzinfo=UTC),
     )
-    with pytest.raises(DomainError, match=r"accepted only while the call is open.*--allow-late"):
+    with pytest.raises(
+        DomainError,
+        match=r"accepted only while the call is open.*the committee can accept late applications",
+    ):
         applications.import_applications(open_call, 2026, DATA / "applications.csv", actor="chair")
+    refused = mentoring("applications", "import", "2026", str(DATA / "applications.csv"))
+    assert refused.code == 1
+    assert "the committee can accept late applications" in refused.stderr
+    assert "--allow-late" in refused.stderr
+    assert count(open_call, ApplicationRow) == 0

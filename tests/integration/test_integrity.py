@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from flows.usecases import audit, notifications, program
 from infra import db
-from infra.mail import EmlFolderTransport
+from infra.mail_eml import EmlFolderTransport
 from infra.seals import AUDITED_TABLES
 from infra.uow import UnitOfWork
 from tests.builders import paired_cycle
@@ -41,9 +41,9 @@ def test_tampering_with_an_audited_table_is_named(
     paired_cycle(uow, fixed=(("C100002", "C100001"),))
     program.set_details(uow, 2026, {"orientation_minutes": 60}, actor="chair")
     notifications.deliver(uow, EmlFolderTransport(str(tmp_path)))
-    assert audit.verify(uow)[1] == []
+    assert audit.verify(uow).problems == []
     with db.engine_for(database_url).begin() as conn:
         for statement in TAMPERING[table].split("; "):
             conn.execute(text(statement))
-    problems = [str(p) for p in audit.verify(uow)[1]]
+    problems = [str(p) for p in audit.verify(uow).problems]
     assert any(f"table {table} (cycle 2026)" in p for p in problems), problems

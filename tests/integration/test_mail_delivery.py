@@ -22,15 +22,10 @@ from domain.notifications import (
     idempotency_key,
     message_id_for,
 )
-from infra.mail import (
-    DeliveryResult,
-    DeliveryStatus,
-    EmlFolderTransport,
-    MailSettings,
-    eml_filename,
-    open_transport,
-)
+from infra.mail import DeliveryResult, DeliveryStatus, MailSettings
+from infra.mail_eml import EmlFolderTransport, eml_filename
 from infra.mail_smtp import SmtpTransport
+from infra.mail_transport import open_transport
 from tests.builders import checkin_reminders
 from tests.smtp_server import SmtpTestServer
 

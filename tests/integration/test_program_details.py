@@ -52,7 +52,7 @@ def test_the_invitation_carries_the_session_the_committee_set(uow: UnitOfWork) -
         },
         actor="Pat Chair",
     )
-    assert shown["orientation_minutes"] == 60
+    assert shown.orientation_minutes == 60
     start_orientation(uow)
     invitations = orientation_invitations(uow)
     assert invitations, "every participant is invited"
@@ -73,7 +73,7 @@ def test_orientation_details_are_refused_once_the_invitation_went(uow: UnitOfWor
     with pytest.raises(DomainError, match="state orientation: the message using orientation_at"):
         program.set_details(uow, 2026, {"orientation_at": "2026-11-21T13:00"}, actor="chair")
     changed = program.set_details(uow, 2026, {"survey_url": "https://s.example.org"}, actor="c")
-    assert changed["survey_url"] == "https://s.example.org"
+    assert changed.survey_url == "https://s.example.org"
 
 
 def test_bad_details_are_refused_with_the_reason(uow: UnitOfWork) -> None:
@@ -82,7 +82,7 @@ def test_bad_details_are_refused_with_the_reason(uow: UnitOfWork) -> None:
         program.set_details(uow, 2026, {"orientation_at": "next tuesday"}, actor="chair")
     with pytest.raises(DomainError, match="between 15 and 480"):
         program.set_details(uow, 2026, {"orientation_minutes": 5}, actor="chair")
-    assert program.details(uow, 2026)["orientation_minutes"] == 90
+    assert program.details(uow, 2026).orientation_minutes == 90
 
 
 def test_with_a_list_address_the_call_and_its_reminder_go_to_the_list_only(

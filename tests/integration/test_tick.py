@@ -28,7 +28,7 @@ def approve_pairings(uow: UnitOfWork, year: int) -> None:
 
 
 def state(uow: UnitOfWork) -> str:
-    return str(cycles.describe(uow, 2026)["state"])
+    return str(cycles.describe(uow, 2026).state)
 
 
 def test_ticks_on_successive_dates_walk_the_whole_calendar(uow: UnitOfWork) -> None:
@@ -55,7 +55,7 @@ def test_ticks_on_successive_dates_walk_the_whole_calendar(uow: UnitOfWork) -> N
     ]:
         run_tick(uow, now=now)
         assert state(uow) == want, now
-    triggers = {t["trigger"] for t in audit.history(uow, 2026)["transitions"]}
+    triggers = {t.trigger for t in audit.history(uow, 2026).transitions}
     assert triggers == {"schedule"}
 
 
@@ -73,8 +73,8 @@ def test_a_week_of_missed_ticks_catches_up_in_order_exactly_once(uow: UnitOfWork
             CycleEvent.start_mentoring,
         )
     ]
-    assert run_tick(uow, now=at(2026, 12, 3)).transitions == []
-    assert len(audit.history(uow, 2026)["transitions"]) == 5
+    assert run_tick(uow, now=at(2026, 12, 3)).transitions == ()
+    assert len(audit.history(uow, 2026).transitions) == 5
     assert state(uow) == "active"
 
 
@@ -89,4 +89,4 @@ def test_final_cycles_are_left_alone(uow: UnitOfWork) -> None:
         reason="no budget",
         now=at(2026, 7, 1),
     )
-    assert run_tick(uow, now=at(2027, 9, 1)).transitions == []
+    assert run_tick(uow, now=at(2027, 9, 1)).transitions == ()

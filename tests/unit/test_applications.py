@@ -136,6 +136,18 @@ def test_values_are_read_without_case_or_surrounding_spaces() -> None:
         ({"role": "mentee", "max_mentees": "2"}, "max_mentees", ["'2'", "empty for a mentee"]),
         ({"submitted_at": "8/3/2026 17:41"}, "submitted_at", ["'8/3/2026 17:41'", "ISO 8601"]),
         ({"email": "kai.xu"}, "email", ["'kai.xu'", "not an email address"]),
+        ({"email": "Kai <kai.xu.160@example.org>"}, "email", ["not an email address"]),
+        ({"email": "kai@example.org\nBcc: x@example.org"}, "email", ["not an email address"]),
+        ({"time_zone": "America"}, "time_zone", ["'America'", "IANA"]),
+        ({"time_zone": "localtime"}, "time_zone", ["'localtime'", "IANA"]),
+        ({"member_id": "C100\n160"}, "member_id", ["line break", "single line"]),
+        ({"member_id": "C1\x0000160"}, "member_id", ["NUL", "single line"]),
+        ({"member_id": "C" * 65}, "member_id", ["65 characters", "keep it to 64"]),
+        ({"institution": "Federal\nReserve"}, "institution", ["line break", "U+000A"]),
+        ({"institution": "F" * 301}, "institution", ["301 characters", "keep it to 300"]),
+        ({"goals": "lead\x00ership"}, "goals", ["NUL", "U+0000"]),
+        ({"goals": "lead\x1bership"}, "goals", ["U+001B"]),
+        ({"goals": "g" * 10_000}, "goals", ["10,000 characters", "keep it to 4,000"]),
         ({"member_id": "  "}, "member_id", ["member_id is empty"]),
         ({"institution": ""}, "institution", ["institution is empty"]),
     ],
@@ -241,3 +253,12 @@ def test_every_refusal_is_reported_at_once() -> None:
     assert not result.ok
     for refusal_text in ("does not match", "not a current Core member", "after the call closed"):
         assert refusal_text in reason_of(result)
+
+
+def test_goals_may_span_lines_and_are_kept_on_one() -> None:
+    app = parse(goals="Learn cataloguing.\r\n\tMeet monthly.\u2028Ask questions.")
+    assert app.goals == "Learn cataloguing. Meet monthly. Ask questions."
+
+
+def test_goals_up_to_the_bound_are_accepted() -> None:
+    assert len(parse(goals="g" * 4000).goals) == 4000

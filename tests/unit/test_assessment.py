@@ -56,6 +56,11 @@ def test_a_canonical_row_reads_in_the_committee_zone_with_comments_tidied() -> N
     assert response.comments == "Very useful."
 
 
+def test_comments_may_span_lines_and_are_kept_on_one() -> None:
+    row = {**ROW, "comments": "Very useful.\r\n\tWould join again."}
+    assert parse_response_row(row, default_tz="UTC").comments == "Very useful. Would join again."
+
+
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [
@@ -66,6 +71,10 @@ def test_a_canonical_row_reads_in_the_committee_zone_with_comments_tidied() -> N
         ("will_continue", "", "will_continue is empty; every response needs one"),
         ("member_id", " ", "member_id is empty"),
         ("submitted_at", "July 6", "submitted_at 'July 6' is not an ISO 8601 date-time"),
+        ("member_id", "C10\n0001", "member_id 'C10\\n0001' contains a line break (U+000A)"),
+        ("member_id", "C" * 65, "member_id is 65 characters long; keep it to 64"),
+        ("comments", "useful\x00", "comments 'useful\\x00' contains a NUL character (U+0000)"),
+        ("comments", "c" * 4001, "comments is 4,001 characters long; keep it to 4,000"),
     ],
 )
 def test_a_bad_value_is_refused_naming_field_value_and_what_is_allowed(

@@ -151,7 +151,7 @@ def test_a_form_export_with_a_renamed_question_is_reported(tmp_path: Path) -> No
 def test_a_row_with_too_many_cells_is_reported_with_its_line(tmp_path: Path) -> None:
     bad = ROW.format(goals="planning, renovation")
     path = write(tmp_path, HEADER + "\n" + ROW.format(goals="ok") + "\n" + bad + "\n")
-    with pytest.raises(FormMappingError, match="line 3 has 12 cells"):
+    with pytest.raises(FormMappingError, match=r"export\.csv line 3: has 12 cells"):
         list(read_rows(path, None))
 
 

@@ -1,4 +1,5 @@
-"""The orientation's calendar file: parseable, in the committee's zone, stable per cycle."""
+"""The orientation's calendar invitation as sent: parseable, in the committee's zone, stable
+per cycle."""
 
 from __future__ import annotations
 
@@ -8,23 +9,27 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar, Event
 
-from infra.ics import CONTENT_TYPE, orientation_attachment, orientation_ics, orientation_uid
+from domain.notifications import Attachment
+from infra.ics import CONTENT_TYPE, orientation_invitation, orientation_uid
 
 CHICAGO = ZoneInfo("America/Chicago")
 STARTS = dt.datetime(2026, 11, 20, 12, 0, tzinfo=CHICAGO)
 JOIN = "https://meet.example.org/core-orientation?pwd=a1&b=2"
 
 
-def invitation(starts_at: dt.datetime = STARTS, cycle_year: int = 2026, **kw: object) -> bytes:
-    return orientation_ics(
+def sent(starts_at: dt.datetime = STARTS, cycle_year: int = 2026, **kw: object) -> Attachment:
+    return orientation_invitation(
         cycle_year,
         starts_at,
         dt.timedelta(minutes=90),
         JOIN,
         "mentoring@core.example.org",
-        "core.example.org",
         **kw,  # type: ignore[arg-type]
     )
+
+
+def invitation(starts_at: dt.datetime = STARTS, cycle_year: int = 2026, **kw: object) -> bytes:
+    return sent(starts_at, cycle_year, **kw).data
 
 
 def the_event(data: bytes) -> Event:
@@ -101,8 +106,14 @@ def test_the_start_needs_a_named_zone(starts_at: dt.datetime) -> None:
         invitation(starts_at)
 
 
-def test_as_an_attachment() -> None:
-    attachment = orientation_attachment(invitation())
-    assert attachment.filename == "orientation.ics"
+def test_it_is_sent_as_a_calendar_attachment_named_for_the_cycle() -> None:
+    attachment = sent()
+    assert attachment.filename == "core-mentoring-orientation-2026.ics"
     assert attachment.content_type == CONTENT_TYPE
     assert attachment.data.startswith(b"BEGIN:VCALENDAR")
+
+
+def test_the_mime_method_matches_the_calendars() -> None:
+    method = Calendar.from_ical(invitation())["METHOD"]
+    assert f"method={method};" in sent().content_type
+    assert sent().content_type.startswith("text/calendar;")

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import pickle
+import re
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.notifications import Attachment, MessageKind, OutgoingMessage, message_id_for
-from infra.mail import SMTP_POLICY, BadAddressError, MailSettings, build_email
+from infra.mail import SMTP_POLICY, BadAddressError, build_email
+from infra.settings import mail_settings_from_env
 
 SENDER = "Core Mentoring Program <mentoring@core.example.org>"
 
@@ -72,17 +79,17 @@ def test_an_address_no_server_takes_is_refused_before_sending(address: str) -> N
 
 
 def test_settings_default_to_the_eml_folder() -> None:
-    settings = MailSettings.from_env({})
+    settings = mail_settings_from_env({})
     assert settings.host is None
     assert settings.mail_from == SENDER
     assert settings.connections == 4
     assert settings.mail_dir == Path("var/mail")
     assert settings.sender_domain == "core.example.org"
-    assert "password" not in repr(MailSettings.from_env({"MENTORING_SMTP_PASSWORD": "s3cret"}))
+    assert "password" not in repr(mail_settings_from_env({"MENTORING_SMTP_PASSWORD": "s3cret"}))
 
 
 def test_settings_read_every_variable() -> None:
-    settings = MailSettings.from_env(
+    settings = mail_settings_from_env(
         {
             "MENTORING_SMTP_HOST": "smtp.example.org",
             "MENTORING_SMTP_PORT": "2525",
@@ -115,7 +122,7 @@ def test_settings_read_every_variable() -> None:
     ],
 )
 def test_the_default_port_follows_the_kind_of_tls(environ: dict[str, str], port: int) -> None:
-    assert MailSettings.from_env(environ).port == port
+    assert mail_settings_from_env(environ).port == port
 
 
 @pytest.mark.parametrize(
@@ -133,4 +140,117 @@ def test_the_default_port_follows_the_kind_of_tls(environ: dict[str, str], port:
 )
 def test_bad_settings_are_named(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        MailSettings.from_env(environ)
+        mail_settings_from_env(environ)
+
+
+def lines_of(data: bytes) -> list[bytes]:
+    return data.split(b"\r\n")
+
+
+def decoded_to(data: bytes) -> str:
+    """The To header as RFC 5322 unfolds and RFC 2047 decodes it (the parser of
+    ``policy.default`` puts a space between adjacent encoded words, which RFC 2047 drops)."""
+    raw = message_from_bytes(data, policy=policy.compat32)["To"]
+    return str(make_header(decode_header(re.sub(r"\r?\n(?=[ \t])", "", raw))))
+
+
+def test_long_headers_and_body_lines_fold_within_the_rfc_5322_limit() -> None:
+    subject = " ".join(["Zoë's", "x" * 1200, "programme"] * 4)[:5000].ljust(5000, "y")
+    name = "N" * 2000
+    text = "a" * 20000 + "\n" + "é" * 3000 + "\nend\n"
+    html = "<p>" + "b" * 20000 + "</p><p>" + "ü" * 3000 + "</p>"
+    email = build_email(
+        outgoing(subject=subject, to_name=name, text_body=text, html_body=html),
+        SENDER,
+        "core.example.org",
+    )
+
+    for data in (bytes(email), email.as_bytes(policy=SMTP_POLICY)):
+        assert data.isascii()
+        assert max(len(line) for line in lines_of(data)) <= 998
+        parsed = message_from_bytes(data, policy=policy.default)
+        assert parsed["Subject"] == subject
+        assert decoded_to(data) == f"{name} <jose@example.org>"
+        assert parsed["To"].addresses[0].addr_spec == "jose@example.org"
+        plain, rich = parsed.get_body(("plain",)), parsed.get_body(("html",))
+        assert plain is not None and rich is not None
+        assert plain.get_content().replace("\r\n", "\n") == text
+        assert html in rich.get_content()
+        assert {plain["Content-Transfer-Encoding"], rich["Content-Transfer-Encoding"]} <= {
+            "quoted-printable",
+            "base64",
+        }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "N" * 2000,
+        "Ana " + "B" * 120 + " Cruz",
+        "Zoë " + "n" * 500,
+        "O'Brien, " + "P" * 300,
+    ],
+)
+def test_a_display_name_with_a_word_longer_than_a_line_is_folded_as_encoded_words(
+    name: str,
+) -> None:
+    data = build_email(outgoing(to_name=name), SENDER, "core.example.org").as_bytes(
+        policy=SMTP_POLICY
+    )
+    header = data.split(b"\r\n\r\n")[0]
+    assert max(len(line) for line in lines_of(header)) <= 78
+    assert decoded_to(data) == f"{name} <jose@example.org>"
+
+
+def test_a_long_sender_name_folds_too() -> None:
+    sender = "C" * 1500 + " <mentoring@core.example.org>"
+    data = build_email(outgoing(), sender, "core.example.org").as_bytes(policy=SMTP_POLICY)
+    assert max(len(line) for line in lines_of(data)) <= 78
+    parsed = message_from_bytes(data, policy=policy.default)
+    assert parsed["From"].addresses[0].addr_spec == "mentoring@core.example.org"
+
+
+def test_a_copied_message_still_folds_its_names() -> None:
+    email = build_email(outgoing(to_name="N" * 2000), SENDER, "core.example.org")
+    for copied in (copy.deepcopy(email), pickle.loads(pickle.dumps(email))):
+        data = copied.as_bytes(policy=SMTP_POLICY)
+        assert max(len(line) for line in lines_of(data)) <= 78
+        assert decoded_to(data) == f"{'N' * 2000} <jose@example.org>"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["a" * 65 + "@example.org", "a@" + ".".join(["b" * 60] * 5) + ".org"],
+)
+def test_an_address_longer_than_rfc_5321_allows_is_refused(address: str) -> None:
+    with pytest.raises(BadAddressError, match="bad address"):
+        build_email(outgoing(to_address=address), SENDER, "core.example.org")
+
+
+def test_an_address_at_rfc_5321_limits_is_taken() -> None:
+    address = "a" * 64 + "@" + ".".join(["b" * 61] * 3) + ".org"
+    assert len(address) == 254
+    email = build_email(outgoing(to_address=address), SENDER, "core.example.org")
+    assert email["To"].addresses[0].addr_spec == address
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    subject=st.text(st.sampled_from("aZ é,\"'\\=?_-"), min_size=1, max_size=3000).filter(
+        lambda s: s == s.strip() != ""
+    ),
+    name=st.text(st.sampled_from("aZ é,\"'\\.()<>@"), max_size=3000),
+    body=st.text(st.sampled_from("a é\n.="), max_size=5000),
+)
+def test_no_line_of_any_message_passes_998_octets(subject: str, name: str, body: str) -> None:
+    email = build_email(
+        outgoing(subject=subject, to_name=name, text_body=body, html_body=f"<p>{body}</p>"),
+        SENDER,
+        "core.example.org",
+    )
+    data = email.as_bytes(policy=SMTP_POLICY)
+    assert data.isascii()
+    assert max(len(line) for line in lines_of(data)) <= 998
+    parsed = message_from_bytes(data, policy=policy.default)
+    assert parsed["Subject"] == subject
+    assert parsed["To"].addresses[0].addr_spec == "jose@example.org"

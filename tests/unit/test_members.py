@@ -67,3 +67,32 @@ def test_a_missing_column_is_refused_like_an_empty_one() -> None:
     row = {k: v for k, v in ROW.items() if k != "membership_expires"}
     with pytest.raises(InvalidMember, match="membership_expires is empty"):
         parse_roster_row(row)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"first_name": "Luis\nBcc: all@example.org"}, "first_name 'Luis\\nBcc: all@"),
+        ({"last_name": "No\x00vak"}, "last_name 'No\\x00vak' contains a NUL character"),
+        ({"member_id": "C1\u20280001"}, "member_id 'C1\\u20280001' contains a line break"),
+        ({"institution": "Desert\rValley"}, "institution 'Desert\\rValley' contains a line"),
+        ({"member_id": "C" * 65}, "member_id is 65 characters long; keep it to 64"),
+        ({"first_name": "L" * 10_000}, "first_name is 10,000 characters long; keep it to 200"),
+        ({"institution": "I" * 301}, "institution is 301 characters long; keep it to 300"),
+        ({"email": "luis@example"}, "email 'luis@example' is not an email address"),
+        ({"email": "Luis <luis@example.org>"}, "email 'Luis <luis@example.org>' is not an"),
+        ({"email": "luis@example.org\nBcc: x@y.org"}, "email 'luis@example.org\\nBcc: x@"),
+    ],
+)
+def test_values_that_would_break_a_header_or_a_column_are_refused(
+    changes: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(InvalidMember) as refused:
+        parse_roster_row({**ROW, **changes})
+    assert refused.value.reason.startswith(expected)
+    assert "\n" not in refused.value.reason
+
+
+def test_a_name_that_looks_like_a_spreadsheet_formula_is_still_a_name() -> None:
+    member = parse_roster_row({**ROW, "first_name": "=cmd", "last_name": "+Novak"})
+    assert member.full_name == "=cmd +Novak"

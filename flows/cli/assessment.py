@@ -1,22 +1,16 @@
-"""``mentoring assessment``: import the July survey, report on it; and the audit story's
-printer for ``mentoring audit``. Same conventions as ``flows/cli.py``: ``--json`` prints
-one document on stdout and nothing else, refusals reach ``main()`` as domain errors.
-"""
+"""``mentoring assessment``: import the July survey, report on it."""
 
 import getpass
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from flows.cli_support import DryRun, ImportActor, JsonOption, Year, emit, out
+from flows.cli.support import DryRun, ImportActor, JsonOption, Year, emit, out, uow
 from flows.usecases import assessment as assessment_cases
-from flows.usecases.audit_story import render_story
-from infra.assessment_report import FORMATS, check_format, render_report
+from infra.assessment_report import check_format, render_report
 from infra.form_mapping import load_mapping
-from infra.uow import UnitOfWork
 
 assessment_app = typer.Typer(
     help="The end-of-program assessment: import the survey responses, report on them.",
@@ -53,7 +47,7 @@ def assessment_import(
     answer, for the role they took part in; a later answer replaces an earlier one. Refused
     lines are listed with their line number (the header is line 1) and the reason."""
     result = assessment_cases.import_responses(
-        UnitOfWork.from_settings(),
+        uow(),
         year,
         file,
         actor=actor or getpass.getuser(),
@@ -89,7 +83,7 @@ def assessment_report(
     meeting, the comments (never attributed) and the trend across cycles. HTML has charts and
     opens offline."""
     document = render_report(
-        assessment_cases.report(UnitOfWork.from_settings(), year),
+        assessment_cases.report(uow(), year).as_dict(),
         "json" if as_json else check_format(fmt),
     )
     if output is None:
@@ -97,48 +91,3 @@ def assessment_report(
         return
     output.write_text(document, encoding="utf-8")
     typer.echo(f"wrote {output}", err=True)
-
-
-def print_story(data: dict[str, Any], fmt: str) -> None:
-    """Print the audit story: ``text`` (tables for the terminal), or md, html or json."""
-    if fmt in FORMATS:
-        sys.stdout.write(render_story(data, fmt))
-    else:
-        _story_tables(data)
-
-
-def _story_tables(data: dict[str, Any]) -> None:
-    when = f" as of {data['as_of']}" if data["as_of"] else ""
-    table = Table(
-        "at (UTC)",
-        "event",
-        "now",
-        "by",
-        "reason / flow run",
-        title=f"cycle {data['year']}{when}: {data['state']}",
-    )
-    for t in data["transitions"]:
-        extra = " ".join(x for x in (t["reason"], t["flow_run_id"]) if x)
-        table.add_row(
-            t["at"][:16], t["event"], t["target"], f"{t['actor']} ({t['trigger']})", extra
-        )
-    out.print(table)
-    apps = data["applications"]
-    out.print(
-        f"applications: {apps['received']} received, {apps['imported']} accepted, "
-        f"{apps['refused']} refused"
-    )
-    for d in data["pairing_decisions"]:
-        out.print(f"{d['at'][:16]}  {d['decision']} by {d['actor']}: {d['summary']}")
-    if data["paired"]:
-        out.print(f"paired{when}: {data['paired']['pairs']} pairs (list with --json)")
-    messages = Table("message", "queued", "sent", "failed", "pending", title="messages")
-    for kind, m in data["messages"]["by_kind"].items():
-        failed = "—" if m["failed"] is None else str(m["failed"])
-        messages.add_row(kind, str(m["queued"]), str(m["sent"]), failed, str(m["pending"]))
-    out.print(messages)
-    tasks = data["tasks"]["total"]
-    out.print(
-        f"tasks at {data['tasks']['at'][:16]}: {tasks['created']} created, {tasks['done']} "
-        f"done, {tasks['overdue']} overdue, {tasks['open']} open"
-    )

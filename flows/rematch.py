@@ -2,19 +2,22 @@
 
 ``withdraw_participant`` records a withdrawal (the same use case as the CLI) and emits
 ``mentoring.participant.withdrawn``; a deployment trigger on that event runs
-``propose_repairing``, which recomputes the open re-pairing offers against today's pairs
-and waiting list and publishes them as the table artifact ``cycle-<year>-repairing`` the
-committee reads before approving one (``mentoring repairing approve``).
+``propose_rematch`` (the ``propose-repairing`` deployment), which recomputes the open
+re-pairing offers against today's pairs and waiting list and publishes them as the table
+artifact ``cycle-<year>-repairing`` the committee reads before approving one
+(``mentoring repairing approve``).
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.events import emit_event
 
+from domain.offers import StoredOffer
 from flows.orchestration import cycle_resource
-from flows.usecases import withdrawals
+from flows.usecases import rematch, withdrawing
 from infra.uow import UnitOfWork
 
 WITHDRAWN_EVENT = "mentoring.participant.withdrawn"
@@ -26,20 +29,20 @@ def artifact_key(year: int) -> str:
     return f"cycle-{year}-repairing"
 
 
-def publish_offers(year: int, offers: list[dict[str, Any]]) -> str:
+def publish_offers(year: int, offers: Sequence[StoredOffer]) -> str:
     """The open offers as a table: who was left short, the best new partner, and why."""
     key = artifact_key(year)
     create_table_artifact(
         key=key,
         table=[
             {
-                "offer": o["id"],
-                "left short": o["member_id"],
-                "role": o["role"],
-                "new mentor": o["mentor_id"] if o["role"] == "mentee" else None,
-                "new mentee": o["mentee_id"] if o["role"] == "mentor" else None,
-                "score": o["score"],
-                "why": o["explanation"] or o["reason"],
+                "offer": o.id,
+                "left short": o.member_id,
+                "role": o.role,
+                "new mentor": o.mentor_id if o.role == "mentee" else None,
+                "new mentee": o.mentee_id if o.role == "mentor" else None,
+                "score": o.score,
+                "why": o.explanation or o.reason,
             }
             for o in offers
         ],
@@ -50,7 +53,7 @@ def publish_offers(year: int, offers: list[dict[str, Any]]) -> str:
 
 
 @flow(name="propose-repairing", log_prints=True)
-def propose_repairing(year: int) -> dict[str, Any]:
+def propose_rematch(year: int) -> dict[str, Any]:
     """Recompute cycle YEAR's re-pairing offers and publish them for the committee.
 
     Args:
@@ -58,14 +61,14 @@ def propose_repairing(year: int) -> dict[str, Any]:
     """
     uow = UnitOfWork.from_settings()
     logger = get_run_logger()
-    problem = withdrawals.repairing_problem(uow, year)
-    if problem:
-        logger.info(problem)
-        return {"year": year, "changed": False, "offers": [], "message": problem}
-    result = withdrawals.refresh_offers(uow, year, actor=ACTOR)
-    result["artifact_key"] = publish_offers(year, result["offers"])
-    logger.info(result["message"])
-    return result
+    refused = rematch.rematch_refusal(uow, year)
+    if refused:
+        logger.info(refused)
+        return rematch.OfferRefresh(year, False, (), refused).as_dict()
+    result = rematch.refresh_offers(uow, year, actor=ACTOR)
+    key = publish_offers(year, result.offers)
+    logger.info(result.message)
+    return {**result.as_dict(), "artifact_key": key}
 
 
 @flow(name="withdraw-participant", log_prints=True)
@@ -82,14 +85,14 @@ def withdraw_participant(
         role: for a participant who applied as both, withdraw from this role only (mentor or
             mentee); leave empty to withdraw from the program.
     """
-    result = withdrawals.withdraw(
+    result = withdrawing.withdraw(
         UnitOfWork.from_settings(), year, member_id, role=role, actor=actor, reason=reason
     )
-    get_run_logger().info(result["message"])
-    if result["changed"]:
+    get_run_logger().info(result.message)
+    if result.changed:
         emit_event(
             event=WITHDRAWN_EVENT,
             resource=cycle_resource(year),
             payload={"year": year, "member_id": member_id},
         )
-    return result
+    return result.as_dict()

@@ -1,16 +1,17 @@
-"""The messages withdrawals and re-pairings send: to the committee, to the partner left
-without a pair, and the pairing notice to both new partners.
+"""The messages withdrawals and re-pairings send: to the committee, and to each partner a
+dissolved pair left short.
 
-The committee's notices and the pairing notice are the program's existing kinds; the note
-to the partner left behind is the ``partner_left`` kind.
+The committee's notices are the program's ``committee_notice`` kind; the note to the partner
+left behind is the ``partner_left`` kind. A re-paired pair gets the program's own pairing
+notice (:func:`flows.usecases.effects.pairing_notices`).
 """
 
 from collections.abc import Sequence
 
 from domain.notifications import MessageKind, OutgoingMessage
-from flows.usecases import effects
+from domain.offers import StoredOffer
+from domain.pairs import Pair
 from flows.usecases.effects import Mailer
-from infra.tables import RepairingOfferRow
 
 K = MessageKind
 COMMITTEE_NAME = "Mentoring committee"
@@ -47,12 +48,25 @@ def partner_left(
     )
 
 
-def pairing_notices(mailer: Mailer, mentor_id: str, mentee_id: str) -> list[OutgoingMessage]:
-    """The program's pairing notice to both partners of a newly approved pair."""
-    return [m for m in effects.pairing_notices(mailer, [(mentor_id, mentee_id)]) if m is not None]
+def partner_notes(
+    mailer: Mailer, ended: Sequence[Pair], active: Sequence[Pair], gone: str, cause: str
+) -> list[OutgoingMessage | None]:
+    """The note to each partner ``ended`` left short, saying how many of their ``active``
+    pairs go on (both sides when the committee ended the pair: ``gone`` is then empty)."""
+    notes: list[OutgoingMessage | None] = []
+    for pair in ended:
+        for me, partner, role in (
+            (pair.mentor_id, pair.mentee_id, "mentor"),
+            (pair.mentee_id, pair.mentor_id, "mentee"),
+        ):
+            if me == gone:
+                continue
+            others = sum(1 for p in active if me in p.members)
+            notes.append(partner_left(mailer, me, partner, role, cause, others))
+    return notes
 
 
-def offer_line(mailer: Mailer, offer: RepairingOfferRow) -> str:
+def offer_line(mailer: Mailer, offer: StoredOffer) -> str:
     """One offer in the committee's words, for notices and tables."""
     left = f"{mailer.name(offer.member_id)} ({offer.member_id})"
     wanted = "mentor" if offer.role == "mentee" else "mentee"
@@ -63,3 +77,7 @@ def offer_line(mailer: Mailer, offer: RepairingOfferRow) -> str:
         f"offer {offer.id}: {left}, {offer.role}, with {wanted} {mailer.name(partner)} "
         f"({partner}), score {offer.score:g}: {offer.explanation}"
     )
+
+
+def offer_lines(mailer: Mailer, offers: Sequence[StoredOffer]) -> list[str]:
+    return [offer_line(mailer, o) for o in offers]

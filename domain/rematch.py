@@ -18,6 +18,7 @@ offers never compete for the same mentee or the same free place.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 import numpy as np
 
@@ -27,6 +28,16 @@ from domain.matching_matrix import ScoreMatrix, build_matrix
 from domain.matching_reasons import mentee_reason, mentor_reason, waiting_entries
 
 Pair = tuple[str, str]
+
+
+class OfferStatus(StrEnum):
+    """A re-pairing offer is ``open`` for the committee until it is ``approved``, replaced
+    by a better one (``superseded``), or no longer needed (``closed``)."""
+
+    open = "open"
+    closed = "closed"
+    superseded = "superseded"
+    approved = "approved"
 
 
 @dataclass(frozen=True)
@@ -42,7 +53,7 @@ class FreedSlot:
 
 
 @dataclass(frozen=True)
-class RepairingOffer:
+class RematchOffer:
     """The best new pair for one slot, or why there is none.
 
     ``needed`` is False when the slot closed on its own (the member withdrew, or already
@@ -143,7 +154,7 @@ def _no_candidate(slot: FreedSlot, book: _Book, matrix: ScoreMatrix, rules: Pair
     return mentor_reason(matrix, row, rules)
 
 
-def repairing_offers(
+def rematch_offers(
     slots: Sequence[FreedSlot],
     current_pairs: Iterable[Pair],
     apps: Iterable[Application],
@@ -152,7 +163,7 @@ def repairing_offers(
     ref: datetime,
     *,
     ended: Iterable[Pair] = (),
-) -> list[RepairingOffer]:
+) -> list[RematchOffer]:
     """One offer per slot (in the order given): the best allowed partner still free, or why
     there is none; free places are served before mentees (see the module's docstring).
 
@@ -164,24 +175,24 @@ def repairing_offers(
     book = _Book({app.member_id: app for app in people}, list(current_pairs))
     allowed = with_ended(rules, ended)
     matrix: ScoreMatrix | None = None
-    offers: dict[int, RepairingOffer] = {}
+    offers: dict[int, RematchOffer] = {}
     order = sorted(range(len(slots)), key=lambda k: (slots[k].role is Role.MENTEE, k))
     for k in order:
         slot = slots[k]
         closed = _closed(slot, book)
         if closed:
-            offers[k] = RepairingOffer(slot, None, closed, needed=False)
+            offers[k] = RematchOffer(slot, None, closed, needed=False)
             continue
         promised = _promised(slot, book)
         if promised:
-            offers[k] = RepairingOffer(slot, None, promised)
+            offers[k] = RematchOffer(slot, None, promised)
             continue
         pairs = book.current + book.reserved
         best = best_repairing(slot.member_id, pairs, people, weights, allowed, ref, role=slot.role)
         if best is None:
             matrix = matrix or build_matrix(people, weights, allowed, ref)
-            offers[k] = RepairingOffer(slot, None, _no_candidate(slot, book, matrix, allowed))
+            offers[k] = RematchOffer(slot, None, _no_candidate(slot, book, matrix, allowed))
             continue
         book.reserved.append((best.mentor_id, best.mentee_id))
-        offers[k] = RepairingOffer(slot, best)
+        offers[k] = RematchOffer(slot, best)
     return [offers[k] for k in range(len(slots))]

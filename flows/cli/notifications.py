@@ -1,0 +1,59 @@
+"""``mentoring notifications``: deliver the queued mail, list what was sent or failed."""
+
+from typing import Annotated
+
+import typer
+from rich.progress import MofNCompleteColumn, Progress
+from rich.table import Table
+
+from flows.cli.support import JsonOption, emit, err, out, uow
+from flows.usecases import notifications as notification_cases
+
+notifications_app = typer.Typer(
+    help="Mail to participants and the committee.", no_args_is_help=True
+)
+
+
+@notifications_app.command("deliver")
+def notifications_deliver(as_json: JsonOption = False) -> None:
+    """Send every queued message; safe to run again.
+
+    SMTP from MENTORING_SMTP_*, or .eml files in the mail folder when no server is
+    set. Nothing is sent twice."""
+    with Progress(
+        *Progress.get_default_columns(),
+        MofNCompleteColumn(),
+        console=err,
+        disable=as_json,
+        transient=True,
+    ) as bar:
+        job = bar.add_task("delivering", total=None)
+        counts = notification_cases.deliver(
+            uow(), progress=lambda done, total: bar.update(job, completed=done, total=total)
+        )
+    emit(
+        counts.as_dict(),
+        as_json,
+        lambda: out.print(
+            f"sent {counts.sent}, failed {counts.failed}, still pending {counts.pending}"
+            + (" (see `mentoring notifications list --failed`)" if counts.failed else "")
+        ),
+    )
+
+
+@notifications_app.command("list")
+def notifications_list(
+    year: Annotated[int | None, typer.Option("--year", help="Only this cycle.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Only messages that failed.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Queued, sent and failed messages, with the server's answer for failures."""
+    rows = notification_cases.list_messages(uow(), year=year, failed_only=failed)
+
+    def human() -> None:
+        table = Table("id", "kind", "to", "status", "server's answer")
+        for r in rows:
+            table.add_row(str(r.id), r.kind, r.to_address, r.status, r.last_error or "")
+        out.print(table)
+
+    emit({"messages": [r.as_dict() for r in rows]}, as_json, human)

@@ -1,0 +1,103 @@
+"""Commands that run the program rather than tend one of its records: ``db upgrade``,
+``tick`` (the daily flow's work, by hand) and ``demo``. ``serve`` lives in ``flows.serve``.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from domain.calendar import DEFAULT_TIMEZONE
+from flows.cli.support import JsonOption, default_zone, emit, out, parse_when, uow
+from flows.usecases.tick import run_tick
+from infra import db
+from infra.settings import Settings
+
+db_app = typer.Typer(help="The program's database.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(as_json: JsonOption = False) -> None:
+    """Create or migrate the schema (safe to run again)."""
+    url = Settings.from_env().database_url
+    before = db.current_revision(url)
+    db.upgrade(url)
+    after = db.current_revision(url)
+    result = {
+        "database": db.redacted(url),
+        "from_revision": before,
+        "revision": after,
+        "changed": before != after,
+    }
+    message = (
+        f"database migrated from {before or 'empty'} to {after}: {result['database']}"
+        if result["changed"]
+        else f"database is up to date (revision {after}): {result['database']}"
+    )
+    emit(result, as_json, lambda: out.print(message))
+
+
+def tick(
+    now: Annotated[
+        str | None,
+        typer.Option(
+            help="Pretend it is this moment (ISO datetime, in the committee's default time "
+            f"zone, {DEFAULT_TIMEZONE}, unless an offset is given); default: now."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Do what the daily scheduled flow does: fire every transition that is due."""
+    report = run_tick(uow(), now=parse_when(now, default_zone))
+
+    def human() -> None:
+        for t in report.transitions:
+            out.print(t.message)
+        for h in report.held:
+            out.print(f"[yellow]held:[/yellow] {h}")
+        if not report.transitions and not report.held:
+            out.print(f"nothing due at {report.now.isoformat()}")
+
+    emit(report.as_dict(), as_json, human)
+
+
+def demo(
+    folder: Annotated[
+        Path,
+        typer.Option(
+            "--folder",
+            help="Where the demo keeps its database, mail and Prefect state (emptied first).",
+        ),
+    ] = Path("mentoring-demo"),
+    year: Annotated[int, typer.Option("--year", help="The cycle year to walk.")] = 2026,
+    as_json: JsonOption = False,
+) -> None:
+    """Walk a whole cycle, planned → assessed, through the real Prefect flows.
+
+    Synthetic members and applications, a simulated clock (a year in seconds).
+    Needs no server: SQLite, .eml files and an ephemeral Prefect server in FOLDER."""
+    from flows.demo import run_demo
+
+    def say(line: str) -> None:
+        if not as_json:
+            out.print(f"[dim]·[/dim] {line}", highlight=False, soft_wrap=True)
+
+    summary = run_demo(folder.resolve(), year, say)
+
+    def human() -> None:
+        out.print(
+            f"\n[bold]cycle {summary['year']}: {summary['state']}[/bold] in "
+            f"{summary['seconds']} s — {len(summary['flow_runs'])} flow runs, "
+            f"{summary['transitions']} transitions, {summary['pairs']} pairs, "
+            f"{summary['messages']} messages sent, {summary['tasks']} tasks"
+        )
+        for kind, count in sorted(summary["messages_by_kind"].items()):
+            out.print(f"    {count:4d} × {kind}")
+        out.print(
+            f"audit log: {summary['audit_records']} records, "
+            f"{'intact' if summary['audit_intact'] else 'ALTERED'} — see it with "
+            f"MENTORING_DATABASE_URL={summary['database']} mentoring audit {year}"
+        )
+        out.print(f"mail (.eml files): {summary['mail_folder']}")
+
+    emit(summary, as_json, human)

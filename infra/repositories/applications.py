@@ -1,0 +1,139 @@
+"""Applications: a member's one application per cycle, replaced by a repeat, marked on
+withdrawal."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.applications import (
+    AREA_SEPARATOR,
+    Application,
+    ApplicationStatus,
+    Area,
+    CareerStage,
+    LibraryType,
+    Role,
+)
+from domain.enrolment import Enrolment
+from infra.tables import ApplicationRow
+
+
+def application_of(row: ApplicationRow) -> Application:
+    return Application(
+        submitted_at=row.submitted_at,
+        member_id=row.member_id,
+        email=row.email,
+        role=Role(row.role),
+        areas=frozenset(Area(a) for a in row.areas.split(AREA_SEPARATOR) if a),
+        career_stage=CareerStage(row.career_stage),
+        institution=row.institution,
+        library_type=LibraryType(row.library_type),
+        time_zone=row.time_zone,
+        goals=row.goals,
+        max_mentees=row.max_mentees,
+    )
+
+
+def _enrolment(row: ApplicationRow) -> Enrolment:
+    return Enrolment(
+        row.cycle_year,
+        application_of(row),
+        ApplicationStatus(row.status),
+        row.late,
+        row.imported_at,
+        row.withdrawn_at,
+    )
+
+
+class ApplicationRepository:
+    """The cycle's applications, active or all; storing and withdrawing them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _rows(self, year: int) -> list[ApplicationRow]:
+        return list(
+            self.session.scalars(
+                select(ApplicationRow)
+                .where(ApplicationRow.cycle_year == year)
+                .order_by(ApplicationRow.id)
+            )
+        )
+
+    def active(self, year: int) -> list[Application]:
+        """The applications the next proposal pairs (withdrawn ones left out)."""
+        return [application_of(r) for r in self._rows(year) if r.status == ApplicationStatus.active]
+
+    def all(self, year: int) -> list[Enrolment]:
+        return [_enrolment(r) for r in self._rows(year)]
+
+    def get(self, year: int, member_id: str) -> Enrolment | None:
+        row = self._find(year, member_id)
+        return _enrolment(row) if row else None
+
+    def member_ids(self, year: int) -> set[str]:
+        """Everyone who applied to the cycle, withdrawn or not."""
+        return set(
+            self.session.scalars(
+                select(ApplicationRow.member_id).where(ApplicationRow.cycle_year == year)
+            )
+        )
+
+    def roles(self, year: int) -> dict[str, str]:
+        return {r.member_id: r.role for r in self._rows(year)}
+
+    def store(
+        self, year: int, apps: Iterable[Application], closes: datetime, now: datetime
+    ) -> list[str]:
+        """Insert or replace each application; returns the members whose earlier one was
+        replaced."""
+        existing = {r.member_id: r for r in self._rows(year)}
+        replaced = []
+        for app in apps:
+            values = {
+                "submitted_at": app.submitted_at,
+                "email": app.email,
+                "role": str(app.role),
+                "areas": AREA_SEPARATOR.join(sorted(str(a) for a in app.areas)),
+                "career_stage": str(app.career_stage),
+                "institution": app.institution,
+                "library_type": str(app.library_type),
+                "time_zone": app.time_zone,
+                "goals": app.goals,
+                "max_mentees": app.max_mentees,
+                "status": ApplicationStatus.active,
+                "late": app.submitted_at > closes,
+                "imported_at": now,
+                "withdrawn_at": None,
+            }
+            row = existing.get(app.member_id)
+            if row is None:
+                self.session.add(ApplicationRow(cycle_year=year, member_id=app.member_id, **values))
+            else:
+                replaced.append(app.member_id)
+                for name, value in values.items():
+                    setattr(row, name, value)
+        self.session.flush()
+        return replaced
+
+    def withdraw(self, year: int, member_id: str, staying: Role | None, now: datetime) -> None:
+        """Mark the member withdrawn; ``staying`` is the one role a ``both`` participant
+        keeps (a mentee takes no mentees)."""
+        row = self._find(year, member_id)
+        assert row is not None, f"{member_id} has no application in cycle {year}"
+        row.withdrawn_at = now
+        if staying is None:
+            row.status = ApplicationStatus.withdrawn
+            return
+        row.role = str(staying)
+        if staying is Role.MENTEE:
+            row.max_mentees = None
+
+    def _find(self, year: int, member_id: str) -> ApplicationRow | None:
+        return self.session.scalars(
+            select(ApplicationRow).where(
+                ApplicationRow.cycle_year == year, ApplicationRow.member_id == member_id
+            )
+        ).one_or_none()

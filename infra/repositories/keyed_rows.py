@@ -1,0 +1,37 @@
+"""Inserting rows that carry an idempotency key: each key is stored once."""
+
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from infra.tables import Base
+
+BATCH = 1000
+
+
+def insert_new(session: Session, table: type[Base], rows: list[dict[str, Any]]) -> int:
+    """Insert rows whose ``key`` is not stored yet; returns how many were new.
+
+    Keys already present are skipped (looked up first, so the count is exact and a rerun
+    sends no bodies to the database), and ``ON CONFLICT DO NOTHING`` covers a concurrent
+    writer racing us to the same key. The insert goes to the table, not the mapped class:
+    a plain executemany of the dicts, without the ORM bulk path's per-row bookkeeping, which
+    cost more than the driver's own work (benchmarks/RESULTS-queueing.md).
+    """
+    core = table.__table__
+    assert isinstance(core, Table)
+    column = core.c.key
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(core).on_conflict_do_nothing(index_elements=["key"])
+    added = 0
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start : start + BATCH]
+        known = set(session.scalars(select(column).where(column.in_([r["key"] for r in chunk]))))
+        fresh = [r for r in chunk if r["key"] not in known] if known else chunk
+        if fresh:
+            session.execute(statement, fresh)
+        added += len(fresh)
+    return added

@@ -1,0 +1,45 @@
+"""The Core membership roster."""
+
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.members import Member
+from infra.tables import MemberRow
+
+
+def member_of(row: MemberRow) -> Member:
+    return Member(
+        row.member_id,
+        row.first_name,
+        row.last_name,
+        row.email,
+        row.institution,
+        row.membership_expires,
+    )
+
+
+class MemberRepository:
+    """Members by id; a roster import adds new members and updates changed ones."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_id(self) -> dict[str, Member]:
+        return {r.member_id: member_of(r) for r in self.session.scalars(select(MemberRow))}
+
+    def get(self, member_id: str) -> Member | None:
+        row = self.session.get(MemberRow, member_id)
+        return member_of(row) if row else None
+
+    def add(self, member: Member, now: datetime) -> None:
+        self.session.add(MemberRow(**asdict(member), updated_at=now))
+
+    def update(self, member: Member, now: datetime) -> None:
+        row = self.session.get(MemberRow, member.member_id)
+        assert row is not None, f"member {member.member_id} is not stored"
+        for name, value in asdict(member).items():
+            setattr(row, name, value)
+        row.updated_at = now
