@@ -16,16 +16,11 @@ from datetime import datetime
 import numpy as np
 
 from domain.applications import Application, Role
-from domain.matching_matrix import (
-    PairingRuleError,
-    PairingRules,
-    ScoreMatrix,
-    build_matrix,
-    violations,
-)
+from domain.matching_matrix import ScoreMatrix, build_matrix
 from domain.matching_reasons import WaitingEntry, mentee_reason, mentor_reason, waiting_entries
 from domain.matching_score import MatchWeights, ScoreBreakdown, score_pair
 from domain.matching_solver import solve
+from domain.pairing_rules import PairingRuleError, PairingRules, violations
 
 __all__ = [
     "CandidateEdge",

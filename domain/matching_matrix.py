@@ -7,8 +7,7 @@ of a point as :func:`domain.matching_score.score_pair`, and kept as int32 (-1 = 
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -16,7 +15,6 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from domain.applications import Application, Area, LibraryType
-from domain.errors import DomainError
 from domain.matching_score import (
     TIME_ZONE_HORIZON_MINUTES,
     MatchWeights,
@@ -24,60 +22,13 @@ from domain.matching_score import (
     mentor_terms,
     utc_offset_minutes,
 )
+from domain.pairing_rules import PairingRuleError, PairingRules, institution_key
 
 NOT_ALLOWED = -1
 _CHUNK_CELLS = 1_000_000
 _POPCOUNT = np.array([bin(mask).count("1") for mask in range(1 << len(Area))], dtype=np.int64)
 _AREA_BIT = {area: 1 << index for index, area in enumerate(Area)}
 _LIBRARY_CODE = {kind: index for index, kind in enumerate(LibraryType)}
-
-
-class PairingRuleError(DomainError):
-    """Fixed pairs or applications the pairing rules cannot honour."""
-
-
-@dataclass(frozen=True)
-class PairingRules:
-    """Hard constraints the committee controls for a cycle: (mentor_id, mentee_id) pairs."""
-
-    allow_same_institution: bool = False
-    fixed: AbstractSet[tuple[str, str]] = field(default_factory=frozenset)
-    blocked: AbstractSet[tuple[str, str]] = field(default_factory=frozenset)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "fixed", frozenset(self.fixed))
-        object.__setattr__(self, "blocked", frozenset(self.blocked))
-
-
-def institution_key(app: Application) -> str:
-    """Institutions compare without case or surrounding spaces."""
-    return " ".join(app.institution.casefold().split())
-
-
-def same_institution(a: Application, b: Application) -> bool:
-    """Whether two applicants work at the same institution."""
-    return institution_key(a) == institution_key(b)
-
-
-def violations(mentor: Application, mentee: Application, rules: PairingRules) -> list[str]:
-    """Every hard constraint the pair would break, in words (capacity is checked elsewhere)."""
-    found = []
-    if not mentor.is_mentor:
-        found.append(f"{mentor.member_id} did not apply as a mentor")
-    if not mentee.is_mentee:
-        found.append(f"{mentee.member_id} did not apply as a mentee")
-    if mentor.member_id == mentee.member_id:
-        found.append(f"{mentor.member_id} cannot mentor themselves")
-    if not rules.allow_same_institution and same_institution(mentor, mentee):
-        found.append(f"both are at {mentor.institution}")
-    if mentor.career_stage < mentee.career_stage:
-        found.append(
-            f"the mentor ({mentor.career_stage.label}) is at an earlier career stage "
-            f"than the mentee ({mentee.career_stage.label})"
-        )
-    if (mentor.member_id, mentee.member_id) in rules.blocked:
-        found.append("the committee blocked this pair")
-    return found
 
 
 def _ordered(apps: Iterable[Application]) -> list[Application]:

@@ -12,7 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from domain.applications import Application
-from domain.matching_matrix import PairingRules, ScoreMatrix, institution_key
+from domain.matching_matrix import ScoreMatrix
+from domain.pairing_rules import PairingRules, institution_key
 
 
 @dataclass(frozen=True)

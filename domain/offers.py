@@ -1,10 +1,33 @@
-"""A re-pairing offer as the program keeps it, until the committee decides on it."""
+"""Re-pairing offers: the slot a dissolved pair left open, and an offer as the program keeps
+it until the committee decides on it (kept apart from the solver, which is heavy to load)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from domain.applications import Role
-from domain.rematch import FreedSlot, OfferStatus
+
+
+class OfferStatus(StrEnum):
+    """A re-pairing offer is ``open`` for the committee until it is ``approved``, replaced
+    by a better one (``superseded``), or no longer needed (``closed``)."""
+
+    open = "open"
+    closed = "closed"
+    superseded = "superseded"
+    approved = "approved"
+
+
+@dataclass(frozen=True)
+class FreedSlot:
+    """Someone a dissolved pair left short, in the role that needs a new partner."""
+
+    member_id: str
+    role: Role
+
+    def __post_init__(self) -> None:
+        if self.role not in (Role.MENTOR, Role.MENTEE):
+            raise ValueError(f"a freed slot is a mentor's or a mentee's, not {self.role}")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ offers never compete for the same mentee or the same free place.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 import numpy as np
 
@@ -26,30 +25,9 @@ from domain.applications import Application, Role
 from domain.matching import MatchWeights, PairingRules, ProposedPair, best_repairing
 from domain.matching_matrix import ScoreMatrix, build_matrix
 from domain.matching_reasons import mentee_reason, mentor_reason, waiting_entries
+from domain.offers import FreedSlot
 
 Pair = tuple[str, str]
-
-
-class OfferStatus(StrEnum):
-    """A re-pairing offer is ``open`` for the committee until it is ``approved``, replaced
-    by a better one (``superseded``), or no longer needed (``closed``)."""
-
-    open = "open"
-    closed = "closed"
-    superseded = "superseded"
-    approved = "approved"
-
-
-@dataclass(frozen=True)
-class FreedSlot:
-    """Someone a dissolved pair left short, in the role that needs a new partner."""
-
-    member_id: str
-    role: Role
-
-    def __post_init__(self) -> None:
-        if self.role not in (Role.MENTOR, Role.MENTEE):
-            raise ValueError(f"a freed slot is a mentor's or a mentee's, not {self.role}")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from datetime import datetime
 from domain.applications import ApplicationStatus, Role
 from domain.enrolment import Enrolment
 from domain.errors import DomainError
+from domain.offers import FreedSlot
 from domain.pairs import Pair
-from domain.rematch import FreedSlot
 
 PAIRED_ROLES = frozenset({Role.MENTOR, Role.MENTEE})
 

@@ -4,9 +4,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,6 +50,9 @@ def session_factory(url: str) -> sessionmaker[Session]:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Create or migrate the schema; running it again changes nothing."""
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine_for(url).begin() as connection:
@@ -62,6 +62,8 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def current_revision(url: str) -> str | None:
     """The schema's Alembic revision (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine_for(url).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 

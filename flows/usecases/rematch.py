@@ -15,9 +15,8 @@ from domain.applications import Role
 from domain.cycle_states import CycleState
 from domain.errors import DomainError, MissingValue
 from domain.followups import repaired_pair_tasks
-from domain.offers import StoredOffer
+from domain.offers import FreedSlot, OfferStatus, StoredOffer
 from domain.pairing_status import PairStatus
-from domain.rematch import FreedSlot, OfferStatus
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import Mailer, pairing_notices
 from flows.usecases.rematch_mail import committee_notice, offer_lines, partner_notes

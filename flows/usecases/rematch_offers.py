@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from domain.errors import DomainError
-from domain.offers import StoredOffer
+from domain.offers import FreedSlot, StoredOffer
 from domain.pairing_status import PairingSetStatus, PairStatus
 from domain.pairs import Pair, PairingSet
-from domain.rematch import FreedSlot, RematchOffer, rematch_offers
+from domain.rematch import RematchOffer, rematch_offers
 from flows.usecases.matching_inputs import matching_inputs
 from infra.uow import UnitOfWork
 

@@ -5,13 +5,16 @@ read is never approved with a different pair.
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.offers import StoredOffer
-from domain.rematch import OfferStatus, RematchOffer
+from domain.offers import OfferStatus, StoredOffer
 from infra.tables import RepairingOfferRow
+
+if TYPE_CHECKING:  # the solver is heavy to import; the repository only reads its result
+    from domain.rematch import RematchOffer
 
 
 def _offer(row: RepairingOfferRow) -> StoredOffer:
@@ -80,7 +83,7 @@ class OfferRepository:
         set_id: int,
         cause: str,
         ended: tuple[str, str],
-        offer: RematchOffer,
+        offer: "RematchOffer",
         now: datetime,
     ) -> StoredOffer:
         """Store the domain's offer (closed at once when nobody needs it any more)."""

@@ -2,15 +2,19 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.matching import PairingProposal, PairingRules
+from domain.pairing_rules import PairingRules
 from domain.pairing_status import PairingSetStatus, PairStatus
 from domain.pairs import LeftOut, Pair, PairingSet
 from infra.repositories.settings import SettingsRepository
 from infra.tables import PairingRuleRow, PairingSetRow, PairRow, UnmatchedRow
+
+if TYPE_CHECKING:  # the solver is heavy to import; the repository only stores its result
+    from domain.matching import PairingProposal
 
 
 def _set(row: PairingSetRow) -> PairingSet:
@@ -63,7 +67,7 @@ class PairingRepository:
         return [row.id for row in rows]
 
     def store_proposal(
-        self, year: int, proposal: PairingProposal, queue: dict[str, int], now: datetime
+        self, year: int, proposal: "PairingProposal", queue: dict[str, int], now: datetime
     ) -> PairingSet:
         """Keep ``proposal`` as the cycle's current proposal (earlier ones set aside), with
         each left-out mentee's place on the waiting list."""

@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from domain.matching import MatchWeights
+from domain.matching_score import MatchWeights
 from domain.program import ProgramDetails
 from infra.tables import CycleSettingsRow
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import DomainError, MissingValue
 from domain.matching import PairingRules, score_pair
-from domain.matching_matrix import violations
 from domain.offers import StoredOffer
+from domain.pairing_rules import violations
 from flows.cli.applications import applications_withdraw
 from flows.cli.hints import hint_for
 from flows.cli.rematch import repairing_app

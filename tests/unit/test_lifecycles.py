@@ -7,8 +7,8 @@ import pytest
 from domain.applications import ApplicationStatus
 from domain.followups import COMMITTEE, PARTICIPANT, TaskAudience
 from domain.notifications import MessageStatus
+from domain.offers import OfferStatus
 from domain.pairing_status import PairingSetStatus, PairStatus
-from domain.rematch import OfferStatus
 
 
 @pytest.mark.parametrize(

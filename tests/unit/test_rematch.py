@@ -10,9 +10,10 @@ from domain.applications import Application, ApplicationStatus, Role
 from domain.enrolment import Enrolment
 from domain.errors import DomainError
 from domain.matching import MatchWeights, PairingRules, score_pair
-from domain.matching_matrix import violations
+from domain.offers import FreedSlot
+from domain.pairing_rules import violations
 from domain.pairs import Pair
-from domain.rematch import FreedSlot, rematch_offers
+from domain.rematch import rematch_offers
 from domain.withdrawal import already_withdrawn, role_named, withdrawal
 from tests.applicants import app, mentor
 
