@@ -16,12 +16,12 @@ from domain.members import Member
 from domain.values import (
     GOALS_MAX,
     INSTITUTION_MAX,
-    MEMBER_ID_MAX,
     InvalidValue,
     email_address,
     free_text,
     single_line,
     time_zone_name,
+    valid_member_id,
 )
 
 APPLICATION_FIELDS: tuple[str, ...] = (
@@ -263,9 +263,7 @@ def parse_application_row(row: Mapping[str, str], *, default_tz: str) -> Applica
     characters (:mod:`domain.values`); ``goals`` may span lines, and is kept on one.
     """
     submitted_at = _parse_submitted_at(_required(row, "submitted_at"), default_tz)
-    member_id = _checked(
-        _required(row, "member_id"), lambda v: single_line(v, "member_id", MEMBER_ID_MAX)
-    )
+    member_id = _checked(_required(row, "member_id"), valid_member_id)
     email = _checked(_required(row, "email"), lambda v: email_address(v, "email"))
     role = _choice(Role, "role", _required(row, "role"))
     areas = _parse_areas(row.get("areas") or "")

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.errors import DomainError
-from domain.values import COMMENTS_MAX, MEMBER_ID_MAX, InvalidValue, free_text, single_line
+from domain.values import COMMENTS_MAX, InvalidValue, free_text, valid_member_id
 
 ASSESSMENT_FIELDS: tuple[str, ...] = (
     "submitted_at",
@@ -128,7 +128,7 @@ def parse_response_row(row: Mapping[str, str], *, default_tz: str) -> SurveyResp
     and stays within its bound (:mod:`domain.values`)."""
     submitted_at = _parse_submitted_at(_required(row, "submitted_at"), default_tz)
     try:
-        member_id = single_line(_required(row, "member_id"), "member_id", MEMBER_ID_MAX)
+        member_id = valid_member_id(_required(row, "member_id"))
     except InvalidValue as refused:
         raise InvalidResponse(refused.reason, refused.field) from None
     role = _parse_role(_required(row, "role"))

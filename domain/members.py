@@ -7,11 +7,11 @@ from datetime import date
 from domain.errors import DomainError
 from domain.values import (
     INSTITUTION_MAX,
-    MEMBER_ID_MAX,
     NAME_MAX,
     InvalidValue,
     email_address,
     single_line,
+    valid_member_id,
 )
 
 ROSTER_FIELDS: tuple[str, ...] = (
@@ -66,7 +66,7 @@ def parse_roster_row(row: Mapping[str, str]) -> Member:
     if not (values["first_name"] or values["last_name"]):
         raise InvalidMember("first_name and last_name are both empty; give at least one")
     try:
-        single_line(values["member_id"], "member_id", MEMBER_ID_MAX)
+        valid_member_id(values["member_id"])
         single_line(values["first_name"], "first_name", NAME_MAX)
         single_line(values["last_name"], "last_name", NAME_MAX)
         email_address(values["email"], "email")

@@ -93,6 +93,19 @@ def single_line(value: str, field: str, max_length: int) -> str:
     return text
 
 
+def valid_member_id(value: str, field: str = "member_id") -> str:
+    """A member id as the roster gives it: one token (no space, no ``/``), at most
+    ``MEMBER_ID_MAX`` characters, since it names the member's messages and tasks."""
+    text = single_line(value, field, MEMBER_ID_MAX)
+    if any(char.isspace() or char == "/" for char in text):
+        raise InvalidValue(
+            field,
+            f"{field} {shown(text)} holds a space or a '/'; a member id is one word "
+            "such as C100007",
+        )
+    return text
+
+
 def free_text(value: str, field: str, max_length: int) -> str:
     """Text that may run over several lines (line breaks and tabs allowed) but holds no
     other control character, NUL included, and at most ``max_length`` characters."""

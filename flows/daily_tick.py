@@ -1,21 +1,27 @@
 """The scheduled tick: once a day, fire every transition whose milestone has come.
 
 Days the server missed are caught up in order, exactly once: the tick looks at the
-calendar, not at how many times it ran.
+calendar, not at how many times it ran. A cycle that cannot move does not stop the
+others; the run then ends Failed, naming it, so the committee sees it in the UI.
 """
 
 from datetime import datetime
+from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
+from prefect.states import Failed
 
 from flows.orchestration import announce_transition, current_flow_run_id, publish_cycle_summary
-from flows.usecases.tick import run_tick
+from flows.usecases.tick import TickReport, run_tick
 from infra.uow import UnitOfWork
 
 
 @flow(name="daily-tick", log_prints=True)
-def daily_tick(now: datetime | None = None) -> dict[str, object]:
+def daily_tick(now: datetime | None = None) -> dict[str, Any] | State[dict[str, Any]]:
     """Advance every open cycle as far as its calendar allows.
+
+    Ends Failed, after moving every other cycle, when a cycle could not move; the
+    result (the report, with ``failed``) is kept either way.
 
     Args:
         now: pretend it is this moment (for catching up or rehearsing); default: now.
@@ -30,4 +36,17 @@ def daily_tick(now: datetime | None = None) -> dict[str, object]:
             publish_cycle_summary(uow, result.year, result.message)
     for held in report.held:
         logger.warning("held: %s", held)
-    return report.as_dict()
+    for failure in report.failed:
+        logger.error(failure.message)
+    return failed_state(report) if report.failed else report.as_dict()
+
+
+def failed_state(report: TickReport) -> State[dict[str, Any]]:
+    """Failed, with a message naming each cycle that could not move and the report as
+    its result; returned rather than raised, so the log holds no traceback."""
+    moved = len([t for t in report.transitions if t.changed])
+    return Failed(
+        message=f"{'; '.join(f.message for f in report.failed)} (every other cycle was "
+        f"handled: {moved} transition(s) made)",
+        data=report.as_dict(),
+    )

@@ -3,7 +3,9 @@
 It runs on embedded defaults in a folder of its own (SQLite, .eml mail, an ephemeral
 Prefect server), with a simulated clock: each step runs the daily-tick flow as if it
 were that day, so a year passes in seconds. The committee's pairing approval is the
-real pause-for-input flow, answered by the demo from another thread.
+real pause-for-input flow, answered by the demo from another thread. The ephemeral
+server is started first, with room to start on a busy machine (120 s unless
+PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS says otherwise).
 """
 
 import os
@@ -18,11 +20,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flows.prefect_server import ephemeral_startup_seconds, start_ephemeral_server
+
 CHICAGO = ZoneInfo("America/Chicago")
 
 
-def prepare_environment(folder: Path) -> None:
-    """Point everything at ``folder`` before Prefect is imported (it reads settings once)."""
+def prepare_environment(folder: Path) -> int:
+    """Point everything at ``folder`` before Prefect is imported (it reads settings once);
+    returns how long to wait for the ephemeral server to start, in seconds."""
     for sub in ("mentoring.db", "mail", "prefect"):
         path = folder / sub
         if path.is_dir():
@@ -43,6 +48,7 @@ def prepare_environment(folder: Path) -> None:
     )
     for name in ("PREFECT_API_URL", "MENTORING_SMTP_HOST"):
         os.environ.pop(name, None)
+    return ephemeral_startup_seconds(os.environ)
 
 
 @dataclass
@@ -67,10 +73,12 @@ def at(year: int, month: int, day: int, hour: int = 7) -> datetime:
 
 def run_demo(folder: Path, year: int, say: Callable[[str], None]) -> dict[str, Any]:
     """Walk cycle ``year`` from planned to assessed; returns the summary."""
-    prepare_environment(folder)
+    startup_timeout = prepare_environment(folder)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     started = time.monotonic()
+    say("starting a local Prefect server (this can take a minute on a busy machine)…")
+    say(f"Prefect server ready after {start_ephemeral_server(startup_timeout):.0f} s")
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         log = _walk(folder, year, say)
     summary = _summary(folder, log)

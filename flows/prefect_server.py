@@ -1,7 +1,9 @@
-"""A local Prefect stack as subprocesses: server, work pool, deployments, process worker.
+"""A local Prefect stack as subprocesses: server, work pool, deployments, process workers.
 
-Used by ``mentoring serve`` and by the browser test. Every command runs with this
-interpreter (``python -m prefect``), so the worker runs flows in this project's venv.
+Used by ``mentoring serve``, ``mentoring demo`` (its ephemeral server) and the e2e tests.
+Every command runs with this interpreter (``python -m prefect``), so the workers run flows
+in this project's venv. The server keeps its own database in SQLite under PREFECT_HOME
+unless given a PostgreSQL one (``postgresql+asyncpg://…``).
 """
 
 import http.client
@@ -13,12 +15,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import IO
 
 POOL = "mentoring"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+EPHEMERAL_STARTUP_SETTING = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+EPHEMERAL_STARTUP_SECONDS = 120
+"""Prefect waits 20 s by default for its ephemeral server; a busy machine needs more."""
 
 
 class PrefectStackError(RuntimeError):
@@ -57,9 +62,15 @@ def api_answers(api_url: str, timeout: float = 2.0) -> bool:
 
 
 def server_env(
-    base: Mapping[str, str], host: str, port: int, home: Path, auth: str | None
+    base: Mapping[str, str],
+    host: str,
+    port: int,
+    home: Path,
+    auth: str | None,
+    database_url: str | None = None,
 ) -> dict[str, str]:
-    """Environment for ``prefect server start``: bind address by env vars, not ``--port``."""
+    """Environment for ``prefect server start``: bind address by env vars, not ``--port``;
+    ``database_url`` (``postgresql+asyncpg://…``) replaces the SQLite file in ``home``."""
     env = {k: v for k, v in base.items() if k not in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")}
     env.update(
         PREFECT_HOME=str(home),
@@ -70,6 +81,8 @@ def server_env(
     )
     if auth:
         env["PREFECT_SERVER_API_AUTH_STRING"] = auth
+    if database_url:
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     return env
 
 
@@ -127,19 +140,31 @@ def ensure_work_pool(env: Mapping[str, str], name: str = POOL) -> None:
     _run(prefect_command("work-pool", "create", name, "--type", "process"), env)
 
 
-def deploy_all(env: Mapping[str, str], project: Path = PROJECT_ROOT) -> str:
-    """``prefect deploy --all`` with the project's prefect.yaml; returns its output."""
+def deploy_all(
+    env: Mapping[str, str], project: Path = PROJECT_ROOT, names: Sequence[str] = ()
+) -> str:
+    """``prefect deploy --all`` with the project's prefect.yaml (or only the deployments
+    ``names``, each as declared there); returns its output."""
     if not (project / "prefect.yaml").is_file():
         raise PrefectStackError(f"no prefect.yaml in {project}")
-    return _run(prefect_command("--no-prompt", "deploy", "--all"), env, cwd=project)
+    chosen = [option for name in names for option in ("--name", name)] or ["--all"]
+    return _run(prefect_command("--no-prompt", "deploy", *chosen), env, cwd=project)
 
 
 def start_worker(
-    env: Mapping[str, str], pool: str = POOL, log: IO[bytes] | None = None
+    env: Mapping[str, str],
+    pool: str = POOL,
+    log: IO[bytes] | None = None,
+    *,
+    name: str | None = None,
+    limit: int | None = None,
 ) -> subprocess.Popen[bytes]:
-    """A process worker for ``pool``, running flows with this interpreter."""
+    """A process worker for ``pool``, running flows with this interpreter; ``name`` is what
+    it writes on the runs it takes (label ``prefect.worker.name``), ``limit`` caps how many
+    it runs at once (default: no cap)."""
+    options = [*(("--name", name) if name else ()), *(("--limit", str(limit)) if limit else ())]
     return subprocess.Popen(
-        prefect_command("worker", "start", "--pool", pool, "--type", "process"),
+        prefect_command("worker", "start", "--pool", pool, "--type", "process", *options),
         env=dict(env),
         stdin=subprocess.DEVNULL,
         stdout=log,
@@ -169,3 +194,40 @@ def stop(process: subprocess.Popen[bytes], sigterms: int = 1, grace: float = 5.0
 def stop_worker(process: subprocess.Popen[bytes]) -> int:
     """A worker only asks itself to stop on the first SIGTERM; the second one ends it."""
     return stop(process, sigterms=2, grace=4.0)
+
+
+def ephemeral_startup_seconds(environ: MutableMapping[str, str]) -> int:
+    """How long to wait for the ephemeral server: the operator's own value, else 120 s,
+    written back to ``environ`` so Prefect (which reads it once) waits as long."""
+    given = environ.get(EPHEMERAL_STARTUP_SETTING, "").strip()
+    if not given:
+        seconds = EPHEMERAL_STARTUP_SECONDS
+    elif given.isdigit() and int(given) > 0:
+        seconds = int(given)
+    else:
+        raise PrefectStackError(
+            f"{EPHEMERAL_STARTUP_SETTING}={given!r}: give a whole number of seconds"
+        )
+    environ[EPHEMERAL_STARTUP_SETTING] = str(seconds)
+    return seconds
+
+
+def start_ephemeral_server(timeout: int) -> float:
+    """Start the in-process run's temporary Prefect server now, waiting up to ``timeout``
+    seconds, so that a slow start is said once instead of failing the first flow run;
+    returns the seconds it took. Later clients reuse it."""
+    from httpx import HTTPStatusError
+    from prefect.server.api.server import SubprocessASGIServer
+
+    started = time.monotonic()
+    server = SubprocessASGIServer()
+    try:
+        server.start(timeout=timeout)
+    except (RuntimeError, HTTPStatusError):
+        server.stop()
+        raise PrefectStackError(
+            f"the local Prefect server did not start within {timeout} s (the machine may be "
+            f"busy); try again, or give it longer: {EPHEMERAL_STARTUP_SETTING}="
+            f"{max(timeout * 2, EPHEMERAL_STARTUP_SECONDS * 2)}"
+        ) from None
+    return time.monotonic() - started

@@ -3,20 +3,30 @@
 Every transport (the ``.eml`` folder in ``infra.mail_eml``, SMTP in ``infra.mail_smtp``;
 ``infra.mail_transport`` picks one) has the shape :class:`Transport`. ``deliver`` reports
 each message's fate through ``on_result`` as soon as it is known, on the caller's thread, so
-the database outbox can mark it sent (or failed) at once: after a crash only the messages
-not yet marked are in doubt, and the next run delivers the rest.
+the database outbox can record it at once: after a crash only the messages not yet recorded
+are in doubt, and the next run delivers the rest.
 
-``deferred`` means "not delivered this time, keep it pending": the server could not be
-reached, kept answering 4xx, or the connection broke after the message data was sent and
-before the server's answer (RFC 5321 §6.1: assume not delivered; its stable Message-ID
-lets a re-sent copy be recognised). ``failed`` is final: the server refused it with 5xx,
-or the address is not one we can send to.
+- ``sent``: the server took it (250), or its file was written.
+- ``failed`` is final: the server refused it with 5xx, or the address is not one we can
+  send to.
+- ``deferred``: tried and not delivered this time, keep it pending: the server kept
+  answering 4xx, or the connection broke or timed out after the message data was sent and
+  before the server's answer (RFC 5321 §6.1: assume not delivered; its stable Message-ID
+  lets a re-sent copy be recognised).
+- ``released``: not tried at all this run (the run's deadline passed, it was stopped, or
+  the server could not be used): give it back as it was, no attempt to count.
+
+``DeliveryResult.tried`` says whether the message itself was handed to the server (or a
+write of its file begun); ``DeliveryReport.blocked`` says, in one sentence naming the
+server, why the server itself could not be used, if it could not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email import policy
@@ -43,46 +53,86 @@ class DeliveryStatus(StrEnum):
     sent = "sent"
     failed = "failed"
     deferred = "deferred"
+    released = "released"
 
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """One message's fate; ``detail`` is the server's answer (code and text) or the error."""
+    """One message's fate; ``detail`` is the server's answer (code and text) or the error.
+
+    ``tried``: the message was handed to the server (MAIL FROM sent for it on an open
+    session) or its file write begun; false for ``released`` and for an address refused
+    before any round trip, so only real tries count as attempts.
+    """
 
     key: str
     status: DeliveryStatus
     detail: str
+    tried: bool = True
 
 
 @dataclass(frozen=True)
 class DeliveryReport:
+    """A run's counts by status; ``blocked`` is one sentence naming the server and why it
+    could not be used (down, login refused, TLS failure, timed out), else None."""
+
     sent: int = 0
     failed: int = 0
     deferred: int = 0
+    released: int = 0
+    blocked: str | None = None
 
     @classmethod
-    def of(cls, counts: Mapping[DeliveryStatus, int]) -> DeliveryReport:
+    def of(cls, counts: Mapping[DeliveryStatus, int], blocked: str | None = None) -> DeliveryReport:
         """The report of a run that counted its results by status."""
         return cls(
             sent=counts.get(DeliveryStatus.sent, 0),
             failed=counts.get(DeliveryStatus.failed, 0),
             deferred=counts.get(DeliveryStatus.deferred, 0),
+            released=counts.get(DeliveryStatus.released, 0),
+            blocked=blocked,
         )
 
 
 OnResult = Callable[[DeliveryResult], None]
 Progress = Callable[[int], None]
+Flush = Callable[[], None]
 
 
 class Transport(Protocol):
-    """Delivers messages; ``progress`` gets the number of messages done so far."""
+    """Delivers messages, reporting each one's fate through ``on_result``.
+
+    - ``progress`` gets the number of results handed to ``on_result`` so far.
+    - ``deadline`` (``time.monotonic()`` terms): no message is begun after it; messages
+      in flight finish, each command bounded by the timeout, so the call returns within
+      deadline + one timeout; the rest come back ``released``.
+    - ``stop``: once set (e.g. by a SIGTERM handler), the same as a deadline passed.
+    - ``flush``, if given, is called on the caller's thread after ``on_result`` whenever
+      no further result is ready yet, after a few results at most (SMTP: as many as there
+      are connections), and once at the end: the moment to make durable what
+      ``on_result`` was given (a batch of results in one transaction). The .eml folder,
+      where a second write replaces the first, calls it every ``chunk`` results.
+    """
 
     def deliver(
         self,
         messages: Sequence[OutgoingMessage],
         on_result: OnResult,
         progress: Progress | None = None,
+        *,
+        deadline: float | None = None,
+        stop: threading.Event | None = None,
+        flush: Flush | None = None,
     ) -> DeliveryReport: ...
+
+
+def halted(deadline: float | None, stop: threading.Event | None) -> str | None:
+    """Why no new message may begin (the run's deadline passed, or it was stopped), if so."""
+    if stop is not None and stop.is_set():
+        return "not tried: delivery was stopped"
+    if deadline is not None and time.monotonic() >= deadline:
+        return "not tried: the delivery run reached its deadline"
+    return None
 
 
 class BadAddressError(ValueError):
@@ -94,6 +144,10 @@ class MailSettings:
     """Where mail goes. Without ``host``, messages are written as .eml files to ``mail_dir``.
 
     ``infra.settings.mail_settings_from_env`` reads them from the environment.
+    ``timeout`` bounds each step with the server (connect, greeting, each command, the
+    answer to the message data) in seconds, so a stalled relay costs seconds;
+    ``deadline_seconds`` is how long one delivery run may keep beginning messages (None:
+    no limit; see :meth:`run_deadline`).
     """
 
     host: str | None = None
@@ -105,7 +159,8 @@ class MailSettings:
     mail_from: str = DEFAULT_FROM
     connections: int = 4
     mail_dir: Path = Path("var/mail")
-    timeout: float = 30.0
+    timeout: float = 10.0
+    deadline_seconds: float | None = 600.0
     max_attempts: int = 4
     backoff_initial: float = 1.0
     backoff_max: float = 30.0
@@ -115,6 +170,8 @@ class MailSettings:
             raise ValueError("choose STARTTLS or implicit TLS (SSL), not both")
         if self.connections < 1 or self.max_attempts < 1:
             raise ValueError("connections and max_attempts must be at least 1")
+        if self.timeout <= 0 or (self.deadline_seconds is not None and self.deadline_seconds <= 0):
+            raise ValueError("the mail timeout and deadline must be positive")
         if not _ADDRESS.fullmatch(self.sender_address):
             raise ValueError(f"MENTORING_MAIL_FROM has no usable address: {self.mail_from!r}")
 
@@ -126,6 +183,12 @@ class MailSettings:
     def sender_domain(self) -> str:
         """The domain of Message-IDs: the sender's own."""
         return self.sender_address.rpartition("@")[2]
+
+    def run_deadline(self) -> float | None:
+        """The ``deadline`` for a run starting now, in ``time.monotonic()`` terms."""
+        if self.deadline_seconds is None:
+            return None
+        return time.monotonic() + self.deadline_seconds
 
 
 def check_address(address: str) -> str:
@@ -167,6 +230,20 @@ class _AddressHeader(UniqueAddressHeader, BaseHeader):  # type: ignore[misc]
         return type(self), (self.name, str(self))
 
 
+def folded_address(name: str, value: str, policy: Policy) -> str:
+    """An address header (e.g. "From") as :func:`build_email` writes it, folded."""
+    return str(_AddressHeader(name, value).fold(policy=policy))
+
+
+def attachment_type(content_type: str) -> tuple[str, str, dict[str, str]]:
+    """Main type, subtype and parameters of an attachment (its charset left out)."""
+    main, _, rest = content_type.partition("/")
+    subtype, *raw_params = (part.strip() for part in rest.split(";"))
+    params = dict(p.partition("=")[::2] for p in raw_params if "=" in p)
+    params.pop("charset", None)
+    return main.strip(), subtype, params
+
+
 def _encoded_mailbox(address: Address, header: str, limit: int, linesep: str) -> str:
     if not address.display_name:
         return address.addr_spec
@@ -195,13 +272,10 @@ def build_email(
     email.set_content(msg.text_body)
     email.add_alternative(msg.html_body, subtype="html")
     for attachment in msg.attachments:
-        main, _, rest = attachment.content_type.partition("/")
-        subtype, *raw_params = (part.strip() for part in rest.split(";"))
-        params = dict(p.partition("=")[::2] for p in raw_params if "=" in p)
-        params.pop("charset", None)
+        main, subtype, params = attachment_type(attachment.content_type)
         email.add_attachment(
             attachment.data,
-            maintype=main.strip(),
+            maintype=main,
             subtype=subtype,
             filename=attachment.filename,
             params=params,

@@ -51,6 +51,8 @@ def mail_settings_from_env(env: Mapping[str, str] | None = None) -> MailSettings
         mail_from=env.get("MENTORING_MAIL_FROM") or DEFAULT_FROM,
         connections=_integer(env, "MENTORING_SMTP_CONNECTIONS", 4, 1),
         mail_dir=Path(env.get("MENTORING_MAIL_DIR") or _home(env) / "mail"),
+        timeout=_integer(env, "MENTORING_SMTP_TIMEOUT", 10, 1),
+        deadline_seconds=_integer(env, "MENTORING_MAIL_DEADLINE", 600, 1),
     )
 
 

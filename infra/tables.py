@@ -1,11 +1,20 @@
-"""The relational schema (SQLAlchemy 2.0 typed ORM); Alembic migrations create it."""
+"""The relational schema (SQLAlchemy 2.0 typed ORM); Alembic migrations create it.
 
+Column sizes come from the bounds intake checks (:mod:`domain.values`), so whatever the
+checks let in fits, and SQLite (which stores any length) and PostgreSQL (which refuses
+what does not fit) keep the same rows. Values the program composes from checked ones (a
+full name, a subject naming a partner, a message key naming an address) get columns
+sized for the largest composition.
+"""
+
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     Date,
     Float,
     ForeignKey,
@@ -13,12 +22,39 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
+from domain.errors import DomainError
+from domain.values import (
+    ACTOR_MAX,
+    EMAIL_MAX,
+    INSTITUTION_MAX,
+    MEMBER_ID_MAX,
+    NAME_MAX,
+    SUBJECT_MAX,
+    TIME_ZONE_MAX,
+    shown,
+)
 from infra.types import UTCDateTime
+
+FULL_NAME_MAX = 2 * NAME_MAX + 1
+"""A member's first and last name joined by a space, as mail greets them."""
+MESSAGE_SUBJECT_MAX = SUBJECT_MAX + FULL_NAME_MAX
+"""A template's words (at most ``SUBJECT_MAX``) and the partner's full name they name."""
+KEY_MAX = 512
+"""A message key: year, kind, recipient (a member id, or an address of up to
+``EMAIL_MAX`` for an applicant refused without one) and a discriminator of up to two
+member ids; 4 + 40 + 320 + 2 × 64 and separators stay under it."""
+DONE_BY_MAX = ACTOR_MAX + 50
+"""Who did a task: an actor and a short note such as " (pair dissolved)"."""
+ID_RANGE = range(1, 2**31)
+"""The ids an ``Integer`` key can hold (PostgreSQL's ``integer``): any other names no row,
+and is not sent to a database that would refuse it."""
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -40,7 +76,7 @@ class CycleRow(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(32))
-    timezone: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(TIME_ZONE_MAX))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
@@ -68,7 +104,7 @@ class PairingSetRow(Base):
     cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"), index=True)
     status: Mapped[str] = mapped_column(String(16))
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_by: Mapped[str | None] = mapped_column(String(ACTOR_MAX))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -81,7 +117,7 @@ class AuditRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     cycle_year: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(ACTOR_MAX))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
@@ -113,11 +149,11 @@ class MemberRow(Base):
 
     __tablename__ = "members"
 
-    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    first_name: Mapped[str] = mapped_column(String(200))
-    last_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(320))
-    institution: Mapped[str] = mapped_column(String(300))
+    member_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    last_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    institution: Mapped[str] = mapped_column(String(INSTITUTION_MAX))
     membership_expires: Mapped[date] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -129,15 +165,15 @@ class ApplicationRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"))
-    member_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    email: Mapped[str] = mapped_column(String(320))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
     role: Mapped[str] = mapped_column(String(16))
     areas: Mapped[str] = mapped_column(Text)
     career_stage: Mapped[str] = mapped_column(String(16))
-    institution: Mapped[str] = mapped_column(String(300))
+    institution: Mapped[str] = mapped_column(String(INSTITUTION_MAX))
     library_type: Mapped[str] = mapped_column(String(16))
-    time_zone: Mapped[str] = mapped_column(String(64))
+    time_zone: Mapped[str] = mapped_column(String(TIME_ZONE_MAX))
     goals: Mapped[str] = mapped_column(Text)
     max_mentees: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -155,8 +191,8 @@ class PairRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     set_id: Mapped[int] = mapped_column(ForeignKey("pairing_sets.id"), index=True)
-    mentor_id: Mapped[str] = mapped_column(String(64))
-    mentee_id: Mapped[str] = mapped_column(String(64))
+    mentor_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    mentee_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     score: Mapped[float] = mapped_column(Float)
     explanation: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -171,7 +207,7 @@ class UnmatchedRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     set_id: Mapped[int] = mapped_column(ForeignKey("pairing_sets.id"), index=True)
-    member_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     role: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
     position: Mapped[int | None] = mapped_column(Integer)
@@ -183,10 +219,10 @@ class PairingRuleRow(Base):
     __tablename__ = "pairing_rules"
 
     cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"), primary_key=True)
-    mentor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    mentee_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mentor_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), primary_key=True)
+    mentee_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(ACTOR_MAX))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -196,12 +232,12 @@ class MessageRow(Base):
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
+    key: Mapped[str] = mapped_column(String(KEY_MAX), unique=True)
     cycle_year: Mapped[int] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(40))
-    to_address: Mapped[str] = mapped_column(String(320))
-    to_name: Mapped[str] = mapped_column(String(300))
-    subject: Mapped[str] = mapped_column(String(300))
+    to_address: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    to_name: Mapped[str] = mapped_column(String(FULL_NAME_MAX))
+    subject: Mapped[str] = mapped_column(String(MESSAGE_SUBJECT_MAX))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON)
@@ -223,12 +259,12 @@ class TaskRow(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"), index=True)
     audience: Mapped[str] = mapped_column(String(16))
-    member_id: Mapped[str | None] = mapped_column(String(64))
+    member_id: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
     title: Mapped[str] = mapped_column(String(300))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    done_by: Mapped[str | None] = mapped_column(String(200))
+    done_by: Mapped[str | None] = mapped_column(String(DONE_BY_MAX))
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -240,7 +276,7 @@ class AssessmentResponseRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"))
-    member_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     role: Mapped[str] = mapped_column(String(8))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     overall: Mapped[int] = mapped_column(Integer)
@@ -266,13 +302,13 @@ class RepairingOfferRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"), index=True)
     set_id: Mapped[int] = mapped_column(ForeignKey("pairing_sets.id"))
-    member_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     role: Mapped[str] = mapped_column(String(8))
     cause: Mapped[str] = mapped_column(String(16))
-    ended_mentor_id: Mapped[str] = mapped_column(String(64))
-    ended_mentee_id: Mapped[str] = mapped_column(String(64))
-    mentor_id: Mapped[str | None] = mapped_column(String(64))
-    mentee_id: Mapped[str | None] = mapped_column(String(64))
+    ended_mentor_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    ended_mentee_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    mentor_id: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
+    mentee_id: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
     score: Mapped[float | None] = mapped_column(Float)
     explanation: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
@@ -280,4 +316,39 @@ class RepairingOfferRow(Base):
     superseded_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_by: Mapped[str | None] = mapped_column(String(ACTOR_MAX))
+
+
+class ValueDoesNotFit(DomainError):
+    """A value longer than its column, or holding a NUL: refused alike on SQLite, which
+    would store it, and PostgreSQL, which would raise. Intake checks keep such values
+    out; this names the column if one still reaches a row."""
+
+
+def check_fits(table: Table, values: Mapping[str, object]) -> None:
+    """Refuse a row whose text does not fit ``table``'s columns (by column name)."""
+    for column in table.columns:
+        value = values.get(column.name)
+        if not isinstance(value, str):
+            continue
+        length = getattr(column.type, "length", None)
+        if length is not None and len(value) > length:
+            raise ValueDoesNotFit(
+                f"{table.name}.{column.name} holds at most {length:,} characters, and "
+                f"{shown(value)} has {len(value):,}"
+            )
+        if "\x00" in value:
+            raise ValueDoesNotFit(
+                f"{table.name}.{column.name} cannot hold {shown(value)}: it contains a NUL"
+            )
+
+
+@event.listens_for(Base, "before_insert", propagate=True)
+@event.listens_for(Base, "before_update", propagate=True)
+def _check_row(mapper: Mapper[Any], _connection: Connection, row: Base) -> None:
+    """Every row the ORM writes is checked against its columns first (the values it
+    holds: an attribute not loaded is not being written)."""
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    loaded = vars(row)
+    check_fits(table, {c.name: loaded.get(a.key) for a in mapper.column_attrs for c in a.columns})

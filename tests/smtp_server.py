@@ -4,8 +4,9 @@ It records what it receives and can behave like the relays we meet in production
 chosen recipients (550), answer 4xx a number of times first, close a connection after a
 number of messages (421), refuse connections beyond a limit (421), drop the connection
 after taking a message but before answering, take a while to answer each command (a round
-trip), require a login, speak TLS (STARTTLS or implicit), and go down and come back on the
-same port.
+trip), require a login, speak TLS (STARTTLS or implicit), go down and come back on the
+same port, and stall: never send its greeting, or never answer MAIL, RCPT or the message
+data (after answering a number of messages normally).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 HOST = "127.0.0.1"
+STALL = 3600.0  # seconds a stalled answer waits: until the server stops
+STALL_POINTS = {"greeting", "MAIL", "RCPT", "DATA"}
 
 
 def free_port() -> int:
@@ -58,9 +61,13 @@ class RecordingHandler:
         drop_after_data: int = 0,
         max_connections: int | None = None,
         record: bool = True,
+        stall_on: str | None = None,
+        stall_after: int = 0,
     ) -> None:
         if temp_fail_on not in {"MAIL", "RCPT", "DATA"}:
             raise ValueError("temp_fail_on is MAIL, RCPT or DATA")
+        if stall_on is not None and stall_on not in STALL_POINTS:
+            raise ValueError(f"stall_on is one of {sorted(STALL_POINTS)}")
         self.reject = {address.lower() for address in reject}
         self.temp_failures = temp_failures
         self.temp_fail_on = temp_fail_on
@@ -68,6 +75,9 @@ class RecordingHandler:
         self.drop_after_data = drop_after_data
         self.max_connections = max_connections
         self.record = record
+        self.stall_on = stall_on
+        self.stall_after = stall_after
+        self.stalls = 0
         self.slots_taken = 0
         self.refused_connections = 0
         self.lock = threading.Lock()
@@ -85,6 +95,15 @@ class RecordingHandler:
                 self.temp_failures_sent += 1
                 return "451 4.3.0 Temporary local problem, try again later"
         return None
+
+    async def stall(self, point: str) -> None:
+        """Never answer at ``point`` once ``stall_after`` messages were accepted (the wait
+        ends only when the server stops)."""
+        with self.lock:
+            stalling = point == self.stall_on and self.accepted >= self.stall_after
+            self.stalls += stalling
+        if stalling:
+            await asyncio.sleep(STALL)
 
     def take_slot(self) -> bool:
         """Admit a new connection unless the relay's limit is reached."""
@@ -132,6 +151,7 @@ class RecordingHandler:
         address: str,
         options: list[str],
     ) -> str:
+        await self.stall("MAIL")
         limit = self.messages_per_connection
         if limit is not None and server.number and self.per_connection[server.number] >= limit:
             return "421 4.7.0 Too many messages on this connection, closing"
@@ -149,6 +169,7 @@ class RecordingHandler:
         address: str,
         options: list[str],
     ) -> str:
+        await self.stall("RCPT")
         if address.lower() in self.reject:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         failure = self._temp_fail("RCPT")
@@ -158,6 +179,7 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: DelayedSMTP, session: Session, envelope: Envelope) -> str:
+        await self.stall("DATA")  # the data has arrived; its answer never comes
         failure = self._temp_fail("DATA")
         if failure:
             return failure
@@ -198,6 +220,7 @@ class DelayedSMTP(SMTP):
         text = status.decode("ascii", "replace") if isinstance(status, bytes) else status
         if not self.greeted:  # the first reply is the greeting: admit or refuse
             self.greeted = True
+            await self.recorder.stall("greeting")
             self.has_slot = self.recorder.take_slot()
             if not self.has_slot:
                 text = "421 4.7.0 Too many connections, try again later"
@@ -242,6 +265,8 @@ class SmtpTestServer:
         max_connections: int | None = None,
         delay: float = 0.0,
         record: bool = True,
+        stall_on: str | None = None,
+        stall_after: int = 0,
         port: int | None = None,
         login: tuple[str, str] | None = None,
         tls_context: ssl.SSLContext | None = None,
@@ -255,6 +280,8 @@ class SmtpTestServer:
             drop_after_data=drop_after_data,
             max_connections=max_connections,
             record=record,
+            stall_on=stall_on,
+            stall_after=stall_after,
         )
         self.host = HOST
         self.port = port or free_port()

@@ -15,8 +15,11 @@ from flows.cli.support import (
     Reason,
     Year,
     emit,
+    few,
     out,
+    print_lines,
     print_rejected,
+    say,
     uow,
 )
 from flows.usecases import applications as application_cases
@@ -52,7 +55,7 @@ def applications_withdraw(
     result = withdrawing.withdraw(uow(), year, member_id, role=role, actor=actor, reason=reason)
 
     def human() -> None:
-        out.print(result.message)
+        say(result.message)
         if result.offers:
             offers_table(result.offers, f"re-pairing offers, cycle {year}")
 
@@ -100,16 +103,14 @@ def applications_import(
 
     def human() -> None:
         verb = "would import" if dry_run else "imported"
+        replaced = sorted(set(result.replaced))
         out.print(
             f"{verb} {result.imported} application(s); rejected {len(result.rejected)}"
-            + (
-                f"; replaced earlier ones from {', '.join(sorted(set(result.replaced)))}"
-                if result.replaced
-                else ""
-            )
+            + (f"; replaced {len(replaced)} earlier ones ({few(replaced)})" if replaced else ""),
+            markup=False,
+            highlight=False,
         )
         print_rejected(result.rejected)
-        for w in result.warnings:
-            out.print(f"[yellow]line {w['line']}[/yellow]: {w['warning']}")
+        print_lines(result.warnings, "warning", "yellow")
 
     emit(result.as_dict(), as_json, human)

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.support import DryRun, ImportActor, JsonOption, Year, emit, out, uow
+from flows.cli.output_files import output_file
+from flows.cli.support import (
+    DryRun,
+    ImportActor,
+    JsonOption,
+    Year,
+    emit,
+    out,
+    print_rejected,
+    uow,
+)
 from flows.usecases import assessment as assessment_cases
 from infra.assessment_report import check_format, render_report
 from infra.form_mapping import load_mapping
@@ -61,8 +71,7 @@ def assessment_import(
             f"{verb} {result.imported} response(s); replaced {result.replaced}; "
             f"rejected {len(result.rejected)}"
         )
-        for r in result.rejected:
-            out.print(f"[red]line {r['line']}[/red]: {r['reason']}", highlight=False)
+        print_rejected(result.rejected)
 
     emit(result.as_dict(), as_json, human)
 
@@ -81,13 +90,12 @@ def assessment_report(
 
     Response rates (overall and by role), each question's answers, means, who will go on
     meeting, the comments (never attributed) and the trend across cycles. HTML has charts and
-    opens offline."""
-    document = render_report(
-        assessment_cases.report(uow(), year).as_dict(),
-        "json" if as_json else check_format(fmt),
-    )
+    opens offline. With --output, the file is replaced only once written in full."""
+    chosen = "json" if as_json else check_format(fmt)
     if output is None:
-        sys.stdout.write(document)
+        sys.stdout.write(render_report(assessment_cases.report(uow(), year).as_dict(), chosen))
         return
-    output.write_text(document, encoding="utf-8")
+    with output_file(output) as target:
+        document = render_report(assessment_cases.report(uow(), year).as_dict(), chosen)
+        target.write_text(document, encoding="utf-8")
     typer.echo(f"wrote {output}", err=True)

@@ -5,9 +5,19 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from flows.cli.support import JsonOption, cycle_zone, emit, out, parse_when, uow
+from flows.cli.support import (
+    JsonOption,
+    PlainTable,
+    checked_year,
+    cycle_zone,
+    emit,
+    out,
+    parse_when,
+    say,
+    uow,
+)
 from flows.usecases import audit as audit_cases
 from flows.usecases.audit_story import CycleStory, render_story, story
 from infra.assessment_report import FORMATS
@@ -50,12 +60,14 @@ def audit(
     if year_or_verify == "verify":
         _verify(as_json)
         return
-    if not year_or_verify.isdigit():
-        raise typer.BadParameter(f"{year_or_verify!r}: give a year (2026) or 'verify'")
+    try:
+        year = checked_year(int(year_or_verify))
+    except ValueError:
+        raise typer.BadParameter(f"{year_or_verify!r}: give a year (2026) or 'verify'") from None
     if fmt not in ("text", "md", "html", "json"):
         raise typer.BadParameter(f"{fmt!r}: choose text, md, html or json", param_hint="--format")
-    year = int(year_or_verify)
-    told = story(uow(), year, parse_when(as_of, lambda: cycle_zone(year)))
+    moment = parse_when(as_of, lambda: cycle_zone(year))
+    told = story(uow(), year, moment)
     print_story(told, "json" if as_json else fmt)
 
 
@@ -67,7 +79,7 @@ def _verify(as_json: bool) -> None:
         lambda: out.print(
             f"audit log intact: {check.records} records"
             if check.ok
-            else "\n".join(f"[red]TAMPERED[/red] {p}" for p in check.problems)
+            else "\n".join(f"[red]TAMPERED[/red] {escape(str(p))}" for p in check.problems)
         ),
     )
     if not check.ok:
@@ -84,7 +96,7 @@ def print_story(told: CycleStory, fmt: str) -> None:
 
 def _story_tables(told: CycleStory) -> None:
     when = f" as of {told.as_of.isoformat()}" if told.as_of else ""
-    table = Table(
+    table = PlainTable(
         "at (UTC)",
         "event",
         "now",
@@ -102,10 +114,10 @@ def _story_tables(told: CycleStory) -> None:
         f"{apps['refused']} refused"
     )
     for d in told.pairing_decisions:
-        out.print(f"{d['at'][:16]}  {d['decision']} by {d['actor']}: {d['summary']}")
+        say(f"{d['at'][:16]}  {d['decision']} by {d['actor']}: {d['summary']}")
     if told.paired:
         out.print(f"paired{when}: {told.paired['pairs']} pairs (list with --json)")
-    messages = Table("message", "queued", "sent", "failed", "pending", title="messages")
+    messages = PlainTable("message", "queued", "sent", "failed", "pending", title="messages")
     for kind, m in told.messages["by_kind"].items():
         failed = "—" if m["failed"] is None else str(m["failed"])
         messages.add_row(kind, str(m["queued"]), str(m["sent"]), failed, str(m["pending"]))

@@ -5,7 +5,6 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from domain.calendar import DEFAULT_TIMEZONE
 from domain.cycle_states import CycleEvent, Trigger
@@ -13,10 +12,12 @@ from flows.cli.support import (
     Actor,
     JsonOption,
     OptionalActor,
+    PlainTable,
     Year,
     emit,
     event_help,
     out,
+    say,
     uow,
     with_milestone_options,
 )
@@ -90,7 +91,7 @@ def cycle_list(as_json: JsonOption = False) -> None:
     ]
 
     def human() -> None:
-        table = Table(
+        table = PlainTable(
             "year", "state", "next milestone", "pairs", "completion", "response rate", "overall"
         )
         for c in views:
@@ -170,7 +171,7 @@ def cycle_program(
     shown = asdict(result)
 
     def human() -> None:
-        table = Table("detail", "value", title=f"cycle {year}: program details")
+        table = PlainTable("detail", "value", title=f"cycle {year}: program details")
         for name, value in shown.items():
             table.add_row(name, "—" if value is None else str(value))
         out.print(table)
@@ -203,13 +204,13 @@ def cycle_advance(
     result = cycle_cases.fire_event(
         uow(), year, event, actor=actor, trigger=Trigger.cli, reason=reason
     )
-    emit(result.as_dict(), as_json, lambda: out.print(result.message))
+    emit(result.as_dict(), as_json, lambda: say(result.message))
 
 
 def _show(summary: cycle_cases.CycleView, message: str | None) -> None:
     if message:
-        out.print(message)
-    table = Table("milestone", "due", title=f"cycle {summary.year}: {summary.state}")
+        say(message)
+    table = PlainTable("milestone", "due", title=f"cycle {summary.year}: {summary.state}")
     for event, at in summary.calendar.items():
         table.add_row(event, at)
     out.print(table)

@@ -6,6 +6,7 @@ participants' site show the same sentences); only here do flags and commands app
 
 from domain.activities import Activity, ActivityRefused
 from domain.errors import CycleNotFound, DomainError, MissingValue, TransitionRefused
+from infra.db import DatabaseMissing, DatabaseUnusable
 
 FLAGS = {
     "actor": "--actor NAME",
@@ -25,6 +26,13 @@ def hint_for(refusal: DomainError) -> str:
         return f"; create it with `mentoring cycle create {refusal.year}`"
     if isinstance(refusal, ActivityRefused) and refusal.override is Activity.late_intake:
         return " with --allow-late"
+    if isinstance(refusal, DatabaseMissing):
+        return (
+            "; create it with `mentoring db upgrade`, or point MENTORING_DATABASE_URL "
+            "(or MENTORING_HOME) at the one you meant"
+        )
+    if isinstance(refusal, DatabaseUnusable):
+        return " (MENTORING_DATABASE_URL)"
     return ""
 
 

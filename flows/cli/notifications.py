@@ -4,9 +4,8 @@ from typing import Annotated
 
 import typer
 from rich.progress import MofNCompleteColumn, Progress
-from rich.table import Table
 
-from flows.cli.support import JsonOption, emit, err, out, uow
+from flows.cli.support import JsonOption, PlainTable, YearOption, emit, err, out, uow
 from flows.usecases import notifications as notification_cases
 
 notifications_app = typer.Typer(
@@ -43,7 +42,7 @@ def notifications_deliver(as_json: JsonOption = False) -> None:
 
 @notifications_app.command("list")
 def notifications_list(
-    year: Annotated[int | None, typer.Option("--year", help="Only this cycle.")] = None,
+    year: YearOption = None,
     failed: Annotated[bool, typer.Option("--failed", help="Only messages that failed.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -51,7 +50,7 @@ def notifications_list(
     rows = notification_cases.list_messages(uow(), year=year, failed_only=failed)
 
     def human() -> None:
-        table = Table("id", "kind", "to", "status", "server's answer")
+        table = PlainTable("id", "kind", "to", "status", "server's answer")
         for r in rows:
             table.add_row(str(r.id), r.kind, r.to_address, r.status, r.last_error or "")
         out.print(table)

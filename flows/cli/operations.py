@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from domain.calendar import DEFAULT_TIMEZONE
-from flows.cli.support import JsonOption, default_zone, emit, out, parse_when, uow
+from flows.cli.support import (
+    JsonOption,
+    checked_year,
+    default_zone,
+    emit,
+    err,
+    out,
+    parse_when,
+    say,
+    uow,
+)
 from flows.usecases.tick import run_tick
 from infra import db
 from infra.settings import Settings
@@ -47,18 +57,34 @@ def tick(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Do what the daily scheduled flow does: fire every transition that is due."""
-    report = run_tick(uow(), now=parse_when(now, default_zone))
+    """Do what the daily scheduled flow does: fire every transition that is due.
+
+    Each cycle is handled on its own: one that cannot move (a stored value the program
+    refuses) does not stop the others. Exit 1 when any cycle could not move, after moving
+    the others: one line per such cycle on stderr. With --json the report is printed as
+    usual, its [bold]failed[/bold] list naming each such cycle (year, error), and
+    [bold]error[/bold] (those lines, joined by "; ") and [bold]exit[/bold] (1) are added.
+    """
+    moment = parse_when(now, default_zone)
+    report = run_tick(uow(), now=moment)
 
     def human() -> None:
         for t in report.transitions:
-            out.print(t.message)
+            say(t.message)
         for h in report.held:
-            out.print(f"[yellow]held:[/yellow] {h}")
-        if not report.transitions and not report.held:
-            out.print(f"nothing due at {report.now.isoformat()}")
+            say(f"held: {h}")
+        if not report.transitions and not report.held and not report.failed:
+            say(f"nothing due at {report.now.isoformat()}")
 
-    emit(report.as_dict(), as_json, human)
+    failures = [f"error: {f.message}" for f in report.failed]
+    result = report.as_dict()
+    if failures:
+        result |= {"error": "; ".join(failures), "exit": 1}
+    emit(result, as_json, human)
+    for line in failures:
+        err.print(line, markup=False, highlight=False)
+    if failures:
+        raise typer.Exit(1)
 
 
 def demo(
@@ -69,7 +95,9 @@ def demo(
             help="Where the demo keeps its database, mail and Prefect state (emptied first).",
         ),
     ] = Path("mentoring-demo"),
-    year: Annotated[int, typer.Option("--year", help="The cycle year to walk.")] = 2026,
+    year: Annotated[
+        int, typer.Option("--year", help="The cycle year to walk.", callback=checked_year)
+    ] = 2026,
     as_json: JsonOption = False,
 ) -> None:
     """Walk a whole cycle, planned → assessed, through the real Prefect flows.
@@ -78,11 +106,11 @@ def demo(
     Needs no server: SQLite, .eml files and an ephemeral Prefect server in FOLDER."""
     from flows.demo import run_demo
 
-    def say(line: str) -> None:
+    def narrate(line: str) -> None:
         if not as_json:
             out.print(f"[dim]·[/dim] {line}", highlight=False, soft_wrap=True)
 
-    summary = run_demo(folder.resolve(), year, say)
+    summary = run_demo(folder.resolve(), year, narrate)
 
     def human() -> None:
         out.print(

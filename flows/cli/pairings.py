@@ -5,9 +5,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from flows.cli.support import Actor, JsonOption, OptionalActor, Year, emit, out, uow
+from flows.cli.output_files import output_file
+from flows.cli.support import (
+    Actor,
+    JsonOption,
+    OptionalActor,
+    PlainTable,
+    Year,
+    emit,
+    out,
+    say,
+    uow,
+)
 from flows.usecases import pairings as pairing_cases
 from flows.usecases.matching_settings import set_matching
 from flows.usecases.pairing_export import export
@@ -27,7 +38,9 @@ def pairings_propose(year: Year, actor: OptionalActor = "", as_json: JsonOption 
     proposed = pairing_cases.propose(uow(), year, actor=actor or getpass.getuser())
 
     def human() -> None:
-        table = Table("mentor", "mentee", "score", "why", title=f"proposed pairs, cycle {year}")
+        table = PlainTable(
+            "mentor", "mentee", "score", "why", title=f"proposed pairs, cycle {year}"
+        )
         for p in proposed.pairs:
             table.add_row(
                 p.mentor_id,
@@ -38,7 +51,7 @@ def pairings_propose(year: Year, actor: OptionalActor = "", as_json: JsonOption 
         out.print(table)
         for u in proposed.unmatched:
             out.print(
-                f"[yellow]unmatched {u.role} {u.member_id}[/yellow]: {u.reason}",
+                f"[yellow]unmatched {u.role} {escape(u.member_id)}[/yellow]: {escape(u.reason)}",
                 soft_wrap=True,
             )
         out.print(
@@ -82,7 +95,7 @@ def pairings_edit(
     result = pairing_cases.edit(
         uow(), year, kind=kind, mentor_id=mentor_id, mentee_id=mentee_id, actor=actor
     )
-    out.print(
+    say(
         f"{result.summary}; run `mentoring pairings propose {year}` to re-solve"
         if result.changed
         else result.message
@@ -129,7 +142,7 @@ def pairings_settings(
 def pairings_approve(year: Year, actor: Actor, as_json: JsonOption = False) -> None:
     """Approve the current proposal; `announce_pairings` may then fire on its date."""
     result = pairing_cases.approve(uow(), year, actor=actor)
-    emit(result.as_dict(), as_json, lambda: out.print(result.message))
+    emit(result.as_dict(), as_json, lambda: say(result.message))
 
 
 @pairings_app.command("export")
@@ -139,6 +152,11 @@ def pairings_export(
         "pairs.csv"
     ),
 ) -> None:
-    """Write the approved pairs as CSV (names, emails, institutions, score, explanation)."""
-    written = export(uow(), year, output)
-    out.print(f"wrote {written.pairs} pairs to {written.path}")
+    """Write the approved pairs as CSV (names, emails, institutions, score, explanation).
+
+    The file is replaced only once written in full."""
+    with output_file(output) as target:
+        written = export(uow(), year, target)
+    out.print(
+        f"wrote {written.pairs} pairs to {output}", markup=False, highlight=False, soft_wrap=True
+    )

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from domain.offers import StoredOffer
-from flows.cli.support import Actor, JsonOption, Reason, Year, emit, out, uow
+from flows.cli.support import Actor, JsonOption, PlainTable, Reason, Year, emit, out, say, uow
 from flows.usecases import rematch
 
 repairing_app = typer.Typer(
@@ -21,7 +20,7 @@ repairing_app = typer.Typer(
 
 def offers_table(offers: Sequence[StoredOffer], title: str) -> None:
     """Print re-pairing offers: who was left short, the new partner, the score and why."""
-    table = Table(
+    table = PlainTable(
         "offer", "left short", "role", "new partner", "score", "why / reason", title=title
     )
     for o in offers:
@@ -68,7 +67,7 @@ def repairing_end_pair(
     result = rematch.end_pair(uow(), year, mentor, mentee, actor=actor, reason=reason)
 
     def human() -> None:
-        out.print(result.message)
+        say(result.message)
         if result.offers:
             offers_table(result.offers, f"re-pairing offers, cycle {year}")
 
@@ -88,4 +87,4 @@ def repairing_approve(
     Approving it again changes nothing; a superseded offer is refused,
     naming the one that replaced it."""
     result = rematch.approve(uow(), year, offer_id, actor=actor)
-    emit(result.as_dict(), as_json, lambda: out.print(result.message))
+    emit(result.as_dict(), as_json, lambda: say(result.message))

@@ -3,9 +3,9 @@
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from flows.cli.support import Actor, JsonOption, Year, emit, out, uow
+from flows.cli.support import Actor, JsonOption, PlainTable, Year, emit, out, say, uow
 from flows.usecases import followups as followup_cases
 
 tasks_app = typer.Typer(help="Deadlines and follow-up tasks.", no_args_is_help=True)
@@ -21,12 +21,12 @@ def tasks_list(
     rows = followup_cases.list_tasks(uow(), year, overdue_only=overdue)
 
     def human() -> None:
-        table = Table("id", "due", "for", "task", "status")
+        table = PlainTable("id", "due", "for", "task", "status")
         for r in rows:
             status = (
-                f"done ({r.done_by})"
+                Text(f"done ({r.done_by})")
                 if r.done_at
-                else ("[red]overdue[/red]" if r.overdue else "open")
+                else (Text("overdue", style="red") if r.overdue else Text("open"))
             )
             who = r.audience + (f" {r.member_id}" if r.member_id else "")
             table.add_row(str(r.id), r.due_at.isoformat()[:10], who, r.title, status)
@@ -41,4 +41,4 @@ def tasks_done(
     actor: Actor,
 ) -> None:
     """Mark a task done."""
-    out.print(followup_cases.mark_done(uow(), task_id, actor=actor))
+    say(followup_cases.mark_done(uow(), task_id, actor=actor))

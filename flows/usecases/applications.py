@@ -1,6 +1,7 @@
 """Taking in applications: validate every line, load the valid ones atomically, tell each
 applicant whether they are in."""
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,13 +18,13 @@ from domain.calendar import CycleCalendar
 from domain.cycle_states import CycleEvent
 from domain.intake import combine_forms
 from domain.members import Member
+from domain.values import MEMBER_ID_MAX, InvalidValue, actor_name, email_address, single_line
 from flows.usecases.clock import utcnow
-from flows.usecases.effects import applicant_messages
-from infra.form_mapping import FormMapping, read_rows
+from flows.usecases.effects import RefusedApplicant, applicant_messages
+from infra.form_mapping import FormMapping, read_records
 from infra.uow import UnitOfWork
 
-Refused = tuple[str, str, str, str]
-"""A refused line as the applicant hears of it: (address, member id, reason kind, detail)."""
+_KEY_SAFE = re.compile(r"[^/\s]+")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class _Screening:
     repeated: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
-    refused: list[Refused] = field(default_factory=list)
+    refused: list[RefusedApplicant] = field(default_factory=list)
 
 
 def import_applications(
@@ -70,6 +71,7 @@ def import_applications(
     """Validate each line against the roster and the call window; the valid ones go in
     together (a member's repeat replaces their earlier application), or none do."""
     now = now or utcnow()
+    actor = actor_name(actor)
     with uow:
         cycle = uow.cycles.get(year, for_update=True)
         require(Activity.late_intake if allow_late else Activity.intake, cycle.state, year)
@@ -133,14 +135,15 @@ def _screen(
     opens = calendar.milestone(CycleEvent.open_call)
     closes = calendar.milestone(CycleEvent.close_applications)
     ends = calendar.milestone(CycleEvent.end_mentoring)
-    found = _Screening()
-    for line, raw in read_rows(path, mapping):
+    read = read_records(path, mapping)
+    found = _Screening(rejected=[problem.as_rejection() for problem in read.problems])
+    for line, raw in read.rows:
         try:
             app = parse_application_row(raw, default_tz=calendar.timezone)
         except InvalidApplication as bad:
             found.rejected.append({"line": line, "reason": bad.reason})
-            found.refused.append(
-                (raw.get("email", ""), raw.get("member_id", ""), "incomplete", bad.reason)
+            found.refused += _reachable(
+                raw.get("email", ""), raw.get("member_id", ""), "incomplete", bad.reason
             )
             continue
         member = members.get(app.member_id)
@@ -156,13 +159,8 @@ def _screen(
             found.rejected.append(
                 {"line": line, "member_id": app.member_id, "reason": verdict.reason}
             )
-            found.refused.append(
-                (
-                    app.email,
-                    app.member_id,
-                    refusal_kind(app, member, closes),
-                    verdict.reason or "",
-                )
+            found.refused += _reachable(
+                app.email, app.member_id, refusal_kind(app, member, closes), verdict.reason or ""
             )
             continue
         found.warnings.extend(
@@ -171,7 +169,22 @@ def _screen(
         if app.member_id in found.chosen:
             found.repeated.append(app.member_id)
         found.chosen[app.member_id] = app
+    found.rejected.sort(key=lambda r: r["line"])
     return found
+
+
+def _reachable(address: str, member_id: str, kind: str, detail: str) -> list[RefusedApplicant]:
+    """The applicant of a refused line, if it gives an address mail can go to; the member
+    id only if it can name the message (one token of at most 64 characters)."""
+    try:
+        checked = email_address(address, "email")
+    except InvalidValue:
+        return []
+    try:
+        named = single_line(member_id, "member_id", MEMBER_ID_MAX)
+    except InvalidValue:
+        named = ""
+    return [RefusedApplicant(checked, named if _KEY_SAFE.fullmatch(named) else "", kind, detail)]
 
 
 def refusal_kind(app: Application, member: Member | None, closes: datetime) -> str:

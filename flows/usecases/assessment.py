@@ -22,8 +22,9 @@ from domain.assessment import (
     summarize,
 )
 from domain.cycle_states import CycleState
+from domain.values import actor_name
 from flows.usecases.clock import utcnow
-from infra.form_mapping import FormMapping, read_rows
+from infra.form_mapping import FormMapping, read_records
 from infra.uow import UnitOfWork
 
 
@@ -123,14 +124,16 @@ def import_responses(
     """Validate every line; the valid ones go in together (a later answer from the same
     member for the same role replaces the earlier one), or none do on ``dry_run``."""
     now = now or utcnow()
-    rejected: list[dict[str, Any]] = []
+    actor = actor_name(actor)
     replaced = 0
     with uow:
         cycle = uow.cycles.get(year, for_update=True)
         require(Activity.survey_answers, cycle.state, year)
         participants = participants_by_role(uow, year)
         chosen: dict[tuple[str, str], SurveyResponse] = {}
-        for line, raw in read_rows(path, mapping, fields=ASSESSMENT_FIELDS):
+        read = read_records(path, mapping, fields=ASSESSMENT_FIELDS)
+        rejected: list[dict[str, Any]] = [problem.as_rejection() for problem in read.problems]
+        for line, raw in read.rows:
             try:
                 response = parse_response_row(raw, default_tz=cycle.calendar.timezone)
             except InvalidResponse as bad:
@@ -143,6 +146,7 @@ def import_responses(
             key = (response.member_id, response.role.value)
             replaced += key in chosen
             chosen[key] = response
+        rejected.sort(key=lambda r: r["line"])
         if dry_run:
             return AssessmentImport(len(chosen), replaced, rejected, dry_run)
         replaced += uow.responses.store(year, chosen.values())

@@ -17,6 +17,7 @@ from domain.calendar import CycleCalendar, parse_milestone
 from domain.cycle import Cycle, events_from
 from domain.cycle_states import CycleEvent, CycleState, Trigger
 from domain.errors import DomainError, MissingValue
+from domain.values import actor_name, cycle_year, reason_text, time_zone_name
 from flows.usecases.assessment import response_rate
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import on_transition
@@ -105,8 +106,9 @@ def fire_event(
     together, or nothing does. Concurrent callers queue on the cycle's row lock; the ones
     that come after the winner find the target state and do nothing."""
     now = now or utcnow()
-    if not actor.strip():
-        raise MissingValue("actor", "an actor is required: say who fires the event")
+    actor = actor_name(actor)
+    if reason is not None:
+        reason = reason_text(reason)
     with uow:
         cycle = uow.cycles.get(year, for_update=True)
         decision = cycle_rules.fire(cycle, event, now=now, trigger=trigger, reason=reason)
@@ -178,6 +180,9 @@ def create_cycle(
     Creating a cycle that exists is a no-op when nothing different was asked for.
     """
     now = now or utcnow()
+    year = cycle_year(year)
+    timezone = time_zone_name(timezone, "timezone")
+    actor = actor_name(actor)
     calendar = CycleCalendar.default(year, timezone)
     changes = {e: parse_milestone(e, text, calendar.tz) for e, text in milestones.items()}
     calendar = calendar.with_changes(changes)
@@ -215,6 +220,7 @@ def reschedule(
 ) -> CycleCalendar:
     """Move milestones that have not passed yet; the change is audited."""
     now = now or utcnow()
+    actor = actor_name(actor)
     if not milestones:
         raise MissingValue("milestones", "name at least one milestone to move")
     with uow:

@@ -7,18 +7,21 @@ its tasks commit together (the outbox); delivery happens afterwards.
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from domain.applications import Role
 from domain.cycle import Cycle
 from domain.cycle_states import CycleEvent
+from domain.errors import CalendarError
 from domain.followups import tasks_for
 from domain.notifications import Attachment, MessageKind, OutgoingMessage
 from domain.pairing_status import PairingSetStatus
 from domain.reminders import survey_closes_on, waiting_list_until
 from infra.ics import orientation_invitation
 from infra.rendering import compose_message
+from infra.repositories.stored import UnusableStoredValue
 from infra.uow import UnitOfWork
 
 K = MessageKind
@@ -218,9 +221,19 @@ def _not_paired(mailer: Mailer) -> list[OutgoingMessage | None]:
 
 
 def _orientation(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessage | None]:
-    starts = mailer.program.orientation_start(mailer.cycle.calendar)
+    year = mailer.cycle.year
+    try:
+        starts = mailer.program.orientation_start(mailer.cycle.calendar)
+    except CalendarError as refused:
+        raise UnusableStoredValue(
+            year,
+            "cycle_settings.program",
+            "orientation time",
+            f"cannot be used: {refused}",
+            f"set orientation_at again with `mentoring cycle program {year}`",
+        ) from None
     invite = orientation_invitation(
-        mailer.cycle.year,
+        year,
         starts,
         mailer.program.orientation_length,
         mailer.program.orientation_join_url,
@@ -273,15 +286,32 @@ def _survey(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessag
     ]
 
 
+@dataclass(frozen=True)
+class RefusedApplicant:
+    """Someone whose application line was refused, reachable at ``address`` (checked);
+    ``member_id`` is empty when the line gave none usable as a message key."""
+
+    address: str
+    member_id: str
+    reason: str
+    detail: str
+
+    @property
+    def recipient(self) -> str:
+        """Who the message key names: the member, else the address (``/`` escaped, as a
+        key part has none)."""
+        return self.member_id or self.address.replace("%", "%25").replace("/", "%2F")
+
+
 def applicant_messages(
     uow: UnitOfWork,
     cycle: Cycle,
     accepted: Iterable[str],
-    refused: Iterable[tuple[str, str, str, str]],
+    refused: Iterable[RefusedApplicant],
     now: datetime,
 ) -> int:
     """``application received`` for each accepted member id; ``not accepted`` for each
-    refused (address, member id, reason: not_core_member|late|incomplete, detail)."""
+    refused applicant (reason: not_core_member|late|incomplete, with its detail)."""
     mailer = Mailer(uow, cycle)
     announced = mailer.date(CycleEvent.announce_pairings)
     deadline = mailer.date(CycleEvent.close_applications)
@@ -298,14 +328,13 @@ def applicant_messages(
     messages += [
         mailer.to_address(
             K.application_not_accepted,
-            member_id or address,
-            address,
-            mailer.name(member_id),
-            reason=reason,
-            reason_detail=detail,
+            r.recipient,
+            r.address,
+            mailer.name(r.member_id),
+            reason=r.reason,
+            reason_detail=r.detail,
             deadline=deadline,
         )
-        for address, member_id, reason, detail in refused
-        if "@" in address
+        for r in refused
     ]
     return uow.outbox.enqueue([m for m in messages if m is not None], now)

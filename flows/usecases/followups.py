@@ -7,6 +7,7 @@ from typing import Any
 from domain.errors import CycleNotFound, DomainError
 from domain.followups import TaskAudience
 from domain.tasks import Task
+from domain.values import actor_name
 from flows.usecases.clock import utcnow
 from infra.uow import UnitOfWork
 
@@ -68,6 +69,7 @@ def list_tasks(
 def mark_done(uow: UnitOfWork, task_id: int, *, actor: str, now: datetime | None = None) -> str:
     """Mark a task done (audited); doing it twice says so and changes nothing."""
     now = now or utcnow()
+    actor = actor_name(actor)
     with uow:
         task = uow.tasks.get(task_id)
         if task is None:

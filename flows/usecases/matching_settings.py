@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.errors import DomainError
 from domain.matching import MatchWeights
+from domain.values import actor_name
 from flows.usecases.clock import utcnow
 from infra.uow import UnitOfWork
 
@@ -39,6 +40,7 @@ def set_matching(
 ) -> MatchingSettings:
     """Change this cycle's weights or institution rule (validated, audited)."""
     now = now or utcnow()
+    actor = actor_name(actor)
     known = {f.name for f in fields(MatchWeights)}
     unknown = sorted(set(weights) - known)
     if unknown:
@@ -46,8 +48,7 @@ def set_matching(
             f"unknown weight(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
     with uow:
-        current = uow.settings.section(year, "matching")
-        merged_weights = {**current.get("weights", {}), **weights}
+        merged_weights = {**uow.settings.weight_values(year), **weights}
         MatchWeights(**merged_weights)
         values: dict[str, Any] = {"weights": merged_weights}
         if allow_same_institution is not None:

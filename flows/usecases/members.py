@@ -1,6 +1,7 @@
 """Loading the Core membership roster: insert new members, update changed ones."""
 
 import hashlib
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -8,8 +9,9 @@ from typing import Any
 
 from domain.errors import DomainError
 from domain.members import ROSTER_FIELDS, InvalidMember, Member, parse_roster_row
+from domain.values import actor_name
 from flows.usecases.clock import utcnow
-from infra.form_mapping import read_rows
+from infra.form_mapping import read_records
 from infra.uow import UnitOfWork
 
 
@@ -35,17 +37,28 @@ def import_roster(
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> RosterImport:
-    """Refresh the roster from a CSV export; the valid lines go in together, or none do."""
+    """Refresh the roster from a CSV export; the valid lines go in together, or none do.
+
+    A roster lists each member once: when a member id comes back on a later line, the
+    later line is used and each earlier one is reported as refused, naming the line used.
+    """
     now = now or utcnow()
-    rejected: list[dict[str, Any]] = []
+    actor = actor_name(actor)
+    read = read_records(path, None, fields=ROSTER_FIELDS)
+    rejected: list[dict[str, Any]] = [problem.as_rejection() for problem in read.problems]
     parsed: dict[str, Member] = {}
-    for line, raw in read_rows(path, None, fields=ROSTER_FIELDS):
+    lines: dict[str, list[int]] = defaultdict(list)
+    for line, raw in read.rows:
         try:
             member = parse_roster_row(raw)
         except InvalidMember as bad:
             rejected.append({"line": line, "reason": bad.reason})
             continue
         parsed[member.member_id] = member
+        lines[member.member_id].append(line)
+    for member_id, listed in lines.items():
+        rejected += _listed_again(member_id, listed)
+    rejected.sort(key=lambda r: r["line"])
     if not parsed and rejected:
         raise DomainError(
             f"{path}: no valid roster line (first problem: line "
@@ -82,3 +95,17 @@ def import_roster(
         )
         uow.commit()
     return result
+
+
+def _listed_again(member_id: str, lines: list[int]) -> list[dict[str, Any]]:
+    """The earlier lines of a member the roster lists more than once; the last one is used."""
+    *earlier, used = lines
+    return [
+        {
+            "line": line,
+            "member_id": member_id,
+            "reason": f"member {member_id} is listed again on line {used}; a roster lists "
+            "each member once, and the later line was used",
+        }
+        for line in earlier
+    ]

@@ -46,25 +46,35 @@ def deliver(
 ) -> DeliveryCounts:
     """Send every pending message; each is marked, and committed, the moment its fate is known.
 
+    A run stops beginning messages at its deadline (``MENTORING_MAIL_DEADLINE``) or once
+    the server itself cannot be used; what it did not try stays pending, no attempt counted.
     Delivery is at least once: a crash re-sends on the next run only the messages the
     server may have taken that were not yet marked. Over SMTP that is at most
     2 x connections + 1 (per connection one being sent and one waiting to be marked, plus
     the one being marked); to the .eml folder, at most the one being written, whose file
     is then overwritten, not copied.
     """
-    transport = transport or open_transport(mail_settings())
+    settings = mail_settings()
+    transport = transport or open_transport(settings)
+    deadline = settings.run_deadline()
     total, done = pending_count(uow), 0
     outcomes: dict[int, Counter[str]] = defaultdict(Counter)
     with uow:
 
         def record(result: DeliveryResult) -> None:
-            uow.outbox.mark(result.key, str(result.status), result.detail, now())
+            uow.outbox.mark(
+                result.key, str(result.status), result.detail, now(), tried=result.tried
+            )
             uow.commit()
             outcomes[int(result.key.split("/", 1)[0])][str(result.status)] += 1
 
         for batch in uow.outbox.pending_batches():
-            transport.deliver(batch, record, _offset(progress, done, total))
+            report = transport.deliver(
+                batch, record, _offset(progress, done, total), deadline=deadline
+            )
             done += len(batch)
+            if report.blocked or report.released:
+                break
         for year, counts in sorted(outcomes.items()):
             uow.audit.append(
                 kind="mail_delivered",

@@ -18,6 +18,7 @@ from domain.matching import (
     waiting_list,
 )
 from domain.pairing_status import PairingSetStatus
+from domain.values import MEMBER_ID_MAX, actor_name, single_line
 from flows.usecases.clock import utcnow
 from flows.usecases.matching_inputs import matching_inputs
 from infra.uow import UnitOfWork
@@ -113,6 +114,7 @@ class PairingApproval:
 def propose(uow: UnitOfWork, year: int, *, actor: str, now: datetime | None = None) -> ProposedSet:
     """Solve for the optimal set around the committee's edits and keep it as the proposal."""
     now = now or utcnow()
+    actor = actor_name(actor)
     with uow:
         require(Activity.pairing_review, uow.cycles.state_of(year, for_update=True), year)
         given = matching_inputs(uow, year)
@@ -184,6 +186,9 @@ def edit(
 ) -> PairingEdit:
     """Fix or block a pair (``unfix``/``unblock`` lift it); re-propose to solve around it."""
     now = now or utcnow()
+    actor = actor_name(actor)
+    mentor_id = single_line(mentor_id, "mentor_id", MEMBER_ID_MAX)
+    mentee_id = single_line(mentee_id, "mentee_id", MEMBER_ID_MAX)
     lifting = kind.startswith("un")
     base = kind[2:] if lifting else kind
     if base not in EDIT_KINDS:
@@ -233,6 +238,7 @@ def approve(
 ) -> PairingApproval:
     """Approve the current proposal (the latest); announcing pairings needs this."""
     now = now or utcnow()
+    actor = actor_name(actor)
     with uow:
         require(Activity.pairing_review, uow.cycles.state_of(year, for_update=True), year)
         approved = uow.pairings.latest_set(year, PairingSetStatus.approved)

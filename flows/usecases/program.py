@@ -6,6 +6,7 @@ from typing import Any
 from domain.activities import details_activity, require
 from domain.errors import CycleNotFound, DomainError
 from domain.program import ProgramDetails
+from domain.values import actor_name
 from flows.usecases.clock import utcnow
 from infra.uow import UnitOfWork
 
@@ -33,34 +34,25 @@ def set_details(
     the old ones, so the committee is told to write to them instead.
     """
     now = now or utcnow()
+    actor = actor_name(actor)
     if not values:
         raise DomainError("nothing to change: name at least one program detail to set")
-    if "orientation_at" in values:
-        _check_moment(values["orientation_at"])
     with uow:
-        state = uow.cycles.state_of(year, for_update=True)
+        cycle = uow.cycles.get(year, for_update=True)
         for name in values:
             if (activity := details_activity(name)) is not None:
-                require(activity, state, year)
+                require(activity, cycle.state, year)
         stored = uow.settings.section(year, "program")
-        checked = ProgramDetails.from_settings({**stored, **values})
-        uow.settings.update(year, "program", values)
+        checked = ProgramDetails.from_settings({**stored, **values}, tz=cycle.calendar.tz)
+        changes = {name: getattr(checked, name) for name in values}
+        uow.settings.update(year, "program", changes)
         uow.audit.append(
             kind="program_details",
             cycle_year=year,
             at=now,
             actor=actor,
-            fields=values,
+            fields=changes,
             touched=("cycle_settings",),
         )
         uow.commit()
     return checked
-
-
-def _check_moment(text: str) -> None:
-    try:
-        datetime.fromisoformat(text)
-    except ValueError as error:
-        raise DomainError(
-            f"orientation_at {text!r} is not a date and time; use e.g. 2026-11-20T13:00"
-        ) from error

@@ -17,6 +17,7 @@ from domain.errors import DomainError, MissingValue
 from domain.followups import repaired_pair_tasks
 from domain.offers import FreedSlot, OfferStatus, StoredOffer
 from domain.pairing_status import PairStatus
+from domain.values import MEMBER_ID_MAX, actor_name, reason_text, single_line
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import Mailer, pairing_notices
 from flows.usecases.rematch_mail import committee_notice, offer_lines, partner_notes
@@ -143,10 +144,11 @@ def end_pair(
     """The committee ends a pair that does not work: both partners are told and each is
     offered a new partner (never each other again). Ending it again is a no-op."""
     now = now or utcnow()
-    if not actor.strip():
-        raise MissingValue("actor", "an actor is required: say who ends the pair")
-    if not reason.strip():
+    actor, reason = actor_name(actor), reason_text(reason)
+    if not reason:
         raise MissingValue("reason", "a reason is required: say why the pair ends")
+    mentor_id = single_line(mentor_id, "mentor_id", MEMBER_ID_MAX)
+    mentee_id = single_line(mentee_id, "mentee_id", MEMBER_ID_MAX)
     with uow:
         cycle = uow.cycles.get(year, for_update=True)
         require(Activity.ending_pairs, cycle.state, year)
@@ -227,6 +229,7 @@ def refresh_offers(
     """Recompute the open offers against today's pairs and waiting list; audited only when
     something changed, and the committee is told of new offers."""
     now = now or utcnow()
+    actor = actor_name(actor)
     with uow:
         cycle = uow.cycles.get(year, for_update=True)
         require(Activity.repairing_offers, cycle.state, year)
@@ -277,6 +280,8 @@ def _find_offer(
         return offer
     if mentor_id is None or mentee_id is None:
         raise DomainError("name the offer: its id, or its mentor and mentee")
+    mentor_id = single_line(mentor_id, "mentor_id", MEMBER_ID_MAX)
+    mentee_id = single_line(mentee_id, "mentee_id", MEMBER_ID_MAX)
     found = uow.offers.latest_for_pair(year, mentor_id, mentee_id)
     if found is None:
         raise DomainError(
@@ -313,8 +318,7 @@ def approve(
     """Make an offer's pair active in the approved set and tell both partners; approving
     it again is a no-op, a superseded or closed offer is refused."""
     now = now or utcnow()
-    if not actor.strip():
-        raise MissingValue("actor", "an actor is required: say who approves the re-pairing")
+    actor = actor_name(actor)
     with uow:
         cycle = uow.cycles.get(year, for_update=True)
         require(Activity.repairing_approval, cycle.state, year)

@@ -20,6 +20,7 @@ from domain.notifications import OutgoingMessage
 from domain.offers import StoredOffer
 from domain.pairing_status import PairingSetStatus, PairStatus
 from domain.pairs import Pair
+from domain.values import MEMBER_ID_MAX, actor_name, reason_text, single_line
 from domain.withdrawal import Withdrawal, already_withdrawn, role_named, withdrawal
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import Mailer
@@ -85,10 +86,10 @@ def withdraw(
     ``role``); dissolve their pairs, tell the committee and the partners left, offer
     re-pairings. Withdrawing again is a no-op."""
     now = now or utcnow()
-    if not actor.strip():
-        raise MissingValue("actor", "an actor is required: say who records the withdrawal")
-    if not reason.strip():
+    actor, reason = actor_name(actor), reason_text(reason)
+    if not reason:
         raise MissingValue("reason", "a reason is required: say why the participant withdraws")
+    member_id = single_line(member_id, "member_id", MEMBER_ID_MAX)
     wanted = role_named(role)
     with uow:
         cycle = uow.cycles.get(year, for_update=True)

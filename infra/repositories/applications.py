@@ -13,37 +13,61 @@ from domain.applications import (
     ApplicationStatus,
     Area,
     CareerStage,
+    InvalidApplication,
     LibraryType,
     Role,
 )
 from domain.enrolment import Enrolment
+from domain.values import known_time_zone, shown
+from infra.repositories.stored import IN_THE_DATABASE, UnusableStoredValue
 from infra.tables import ApplicationRow
 
 
 def application_of(row: ApplicationRow) -> Application:
-    return Application(
-        submitted_at=row.submitted_at,
-        member_id=row.member_id,
-        email=row.email,
-        role=Role(row.role),
-        areas=frozenset(Area(a) for a in row.areas.split(AREA_SEPARATOR) if a),
-        career_stage=CareerStage(row.career_stage),
-        institution=row.institution,
-        library_type=LibraryType(row.library_type),
-        time_zone=row.time_zone,
-        goals=row.goals,
-        max_mentees=row.max_mentees,
-    )
+    """The stored application; one whose values the domain refuses (a row edited by hand)
+    is refused naming its cycle and member."""
+    if not known_time_zone(row.time_zone):
+        raise _unusable(row, f"time_zone {shown(row.time_zone)} is not an IANA time zone name")
+    try:
+        return Application(
+            submitted_at=row.submitted_at,
+            member_id=row.member_id,
+            email=row.email,
+            role=Role(row.role),
+            areas=frozenset(Area(a) for a in row.areas.split(AREA_SEPARATOR) if a),
+            career_stage=CareerStage(row.career_stage),
+            institution=row.institution,
+            library_type=LibraryType(row.library_type),
+            time_zone=row.time_zone,
+            goals=row.goals,
+            max_mentees=row.max_mentees,
+        )
+    except (ValueError, InvalidApplication) as refused:
+        raise _unusable(row, str(refused)) from None
 
 
 def _enrolment(row: ApplicationRow) -> Enrolment:
+    try:
+        status = ApplicationStatus(row.status)
+    except ValueError as refused:
+        raise _unusable(row, str(refused)) from None
     return Enrolment(
         row.cycle_year,
         application_of(row),
-        ApplicationStatus(row.status),
+        status,
         row.late,
         row.imported_at,
         row.withdrawn_at,
+    )
+
+
+def _unusable(row: ApplicationRow, problem: str) -> UnusableStoredValue:
+    return UnusableStoredValue(
+        row.cycle_year,
+        "applications",
+        f"application of member {row.member_id}",
+        f"cannot be used: {problem}",
+        f"{IN_THE_DATABASE}, or import the member's application again",
     )
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from infra.tables import Base
+from infra.tables import Base, check_fits
 
 BATCH = 1000
 
@@ -16,12 +16,16 @@ def insert_new(session: Session, table: type[Base], rows: list[dict[str, Any]]) 
 
     Keys already present are skipped (looked up first, so the count is exact and a rerun
     sends no bodies to the database), and ``ON CONFLICT DO NOTHING`` covers a concurrent
-    writer racing us to the same key. The insert goes to the table, not the mapped class:
-    a plain executemany of the dicts, without the ORM bulk path's per-row bookkeeping, which
-    cost more than the driver's own work (benchmarks/RESULTS-queueing.md).
+    writer racing us to the same key. Each row is checked against the columns first, so
+    SQLite refuses what PostgreSQL would (:func:`infra.tables.check_fits`). The insert goes
+    to the table, not the mapped class: a plain executemany of the dicts, without the ORM
+    bulk path's per-row bookkeeping, which cost more than the driver's own work
+    (benchmarks/RESULTS-queueing.md).
     """
     core = table.__table__
     assert isinstance(core, Table)
+    for row in rows:
+        check_fits(core, row)
     column = core.c.key
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.offers import OfferStatus, StoredOffer
-from infra.tables import RepairingOfferRow
+from infra.tables import ID_RANGE, RepairingOfferRow
 
 if TYPE_CHECKING:  # the solver is heavy to import; the repository only reads its result
     from domain.rematch import RematchOffer
@@ -60,7 +60,7 @@ class OfferRepository:
         ]
 
     def get(self, year: int, offer_id: int) -> StoredOffer | None:
-        row = self.session.get(RepairingOfferRow, offer_id)
+        row = self.session.get(RepairingOfferRow, offer_id) if offer_id in ID_RANGE else None
         return _offer(row) if row is not None and row.cycle_year == year else None
 
     def latest_for_pair(self, year: int, mentor_id: str, mentee_id: str) -> StoredOffer | None:

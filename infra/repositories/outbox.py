@@ -109,9 +109,15 @@ class Outbox:
             or 0
         )
 
-    def mark(self, key: str, status: str, detail: str, now: datetime) -> None:
-        """Record a message's fate; a deferred one stays pending for the next run."""
-        values: dict[str, object] = {"attempts": MessageRow.attempts + 1, "last_error": None}
+    def mark(
+        self, key: str, status: str, detail: str, now: datetime, *, tried: bool = True
+    ) -> None:
+        """Record a message's fate; a deferred or released one stays pending for the next
+        run, and only a real try counts as an attempt."""
+        values: dict[str, object] = {
+            "attempts": MessageRow.attempts + (1 if tried else 0),
+            "last_error": None,
+        }
         if status == "sent":
             values.update(status="sent", sent_at=now)
         elif status == "failed":

@@ -11,7 +11,7 @@ from domain.followups import TaskAudience, TaskSpec
 from domain.tasks import Task
 from infra.repositories.keyed_rows import insert_new
 from infra.repositories.outbox import ones
-from infra.tables import TaskRow
+from infra.tables import ID_RANGE, TaskRow
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class TaskRepository:
         return insert_new(self.session, TaskRow, rows)
 
     def get(self, task_id: int) -> Task | None:
-        row = self.session.get(TaskRow, task_id)
+        row = self.session.get(TaskRow, task_id) if task_id in ID_RANGE else None
         return _task(row) if row else None
 
     def of_cycle(self, year: int) -> list[Task]:

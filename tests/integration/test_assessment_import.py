@@ -274,3 +274,21 @@ def test_complete_assessment_records_the_response_rate_it_closed_with(
     assert recorded["responses"] == 2
     assert recorded["by_role"]["mentor"]["responses"] == 1
     assert recorded["response_rate"] == round(2 / recorded["participants"], 4)
+
+
+def test_survey_lines_that_are_not_csv_are_refused_by_line_and_the_rest_go_in(
+    ended: UnitOfWork, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"2027-07-02T10:00,{MENTOR_ONLY},mentor,5,4,yes,yes,Great, really great",
+        f"2027-07-02T11:00,{MENTEE_ONLY},mentee,4,4,yes,yes,fine",
+        f'2027-07-02T13:00,{BOTH},mentor,4,3,yes,yes,"never closed',
+        f"2027-07-02T14:00,{BOTH},mentee,3,3,no,no,",
+    )
+    result = assessment.import_responses(ended, 2026, path, actor="chair", now=JULY_10)
+    assert result.imported == 1
+    assert [r["line"] for r in result.rejected] == [2, 4]
+    assert "has 9 cells but the header has 8" in result.rejected[0]["reason"]
+    assert "lines 4–5 were read as one value" in result.rejected[1]["reason"]
+    assert stored(ended) == 1

@@ -141,3 +141,94 @@ def test_applications_are_refused_once_the_call_has_closed(open_call: UnitOfWork
     assert "the committee can accept late applications" in refused.stderr
     assert "--allow-late" in refused.stderr
     assert count(open_call, ApplicationRow) == 0
+
+
+def sample_lines(count: int) -> list[str]:
+    return (DATA / "applications.csv").read_text().splitlines()[1 : count + 1]
+
+
+def test_every_line_that_is_not_csv_is_refused_on_its_own_and_the_others_still_count(
+    open_call: UnitOfWork, tmp_path: Path
+) -> None:
+    first, second, third = sample_lines(3)
+    path = tmp_path / "apps.csv"
+    path.write_text(
+        HEADER
+        + first
+        + "\n"
+        + second
+        + ",one cell,too many\n"
+        + third
+        + "\n"
+        + '2026-08-05T10:00,"C100001,a@example.org,mentee\n'
+        + "swallowed,line\n"
+    )
+    result = applications.import_applications(open_call, 2026, path, actor="chair", now=OPEN)
+    assert result.imported == 2
+    assert [r["line"] for r in result.rejected] == [3, 5]
+    assert "has 13 cells but the header has 11" in result.rejected[0]["reason"]
+    assert "a quote opened here is never closed" in result.rejected[1]["reason"]
+    assert "lines 5–6" in result.rejected[1]["reason"]
+    assert count(open_call, ApplicationRow) == 2
+
+
+def test_a_roster_line_with_too_many_cells_is_refused_and_the_rest_load(
+    uow: UnitOfWork, tmp_path: Path
+) -> None:
+    lines = (DATA / "roster.csv").read_text().splitlines()
+    path = tmp_path / "roster.csv"
+    path.write_text("\n".join([lines[0], lines[1], lines[2] + ",extra", lines[3]]) + "\n")
+    result = members.import_roster(uow, path, actor="chair")
+    assert result.added == 2
+    assert [(r["line"], "7 cells" in r["reason"]) for r in result.rejected] == [(3, True)]
+
+
+def test_a_roster_with_no_valid_line_is_refused_naming_its_first_problem(
+    uow: UnitOfWork, tmp_path: Path
+) -> None:
+    header = (DATA / "roster.csv").read_text().splitlines()[0]
+    path = tmp_path / "roster.csv"
+    path.write_text(header + '\nC1,"Ann,Lee,a@example.org,Lib,2027-01-01\n')
+    with pytest.raises(DomainError, match=r"no valid roster line \(first problem: line 2: a quote"):
+        members.import_roster(uow, path, actor="chair")
+    assert count(uow, MemberRow) == 0
+
+
+def test_what_concerns_the_whole_file_is_refused_in_one_sentence(
+    open_call: UnitOfWork, tmp_path: Path
+) -> None:
+    first, second = sample_lines(2)
+    path = tmp_path / "apps.csv"
+    path.write_bytes((HEADER + first + "\n" + second + "\n").encode() + b"caf\xe9,x\n")
+    with pytest.raises(DomainError, match=r"apps\.csv is not UTF-8: line 4 holds the byte 0xe9"):
+        applications.import_applications(open_call, 2026, path, actor="chair", now=OPEN)
+    with pytest.raises(DomainError, match=r"^cannot open .*nowhere\.csv: No such file"):
+        members.import_roster(open_call, tmp_path / "nowhere.csv", actor="chair")
+    path.write_text("member_id,name\nC1,Ann\n")
+    with pytest.raises(DomainError, match=r"^apps\.csv: unknown column\(s\) 'name' and missing"):
+        members.import_roster(open_call, path, actor="chair")
+    assert count(open_call, ApplicationRow) == 0
+
+
+def test_a_member_listed_twice_in_the_roster_is_reported_and_the_later_line_is_used(
+    uow: UnitOfWork, tmp_path: Path
+) -> None:
+    lines = (DATA / "roster.csv").read_text().splitlines()
+    again = lines[1].replace("Metro City Public Library", "Lakeshore Library")
+    path = tmp_path / "roster.csv"
+    path.write_text("\n".join([lines[0], lines[1], lines[2], again]) + "\n")
+    result = members.import_roster(uow, path, actor="chair")
+    assert (result.added, result.rejected) == (
+        2,
+        [
+            {
+                "line": 2,
+                "member_id": "C100000",
+                "reason": "member C100000 is listed again on line 4; a roster lists each "
+                "member once, and the later line was used",
+            }
+        ],
+    )
+    with uow:
+        member = uow.members.get("C100000")
+    assert member is not None and member.institution == "Lakeshore Library"

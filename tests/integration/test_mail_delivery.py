@@ -94,7 +94,9 @@ def test_every_message_arrives_once_with_its_recipient_subject_and_message_id(
     )
 
     assert (report.sent, report.failed, report.deferred) == (30, 0, 0)
+    assert (report.released, report.blocked) == (0, None)
     assert [r.status for r in recorder.results] == [DeliveryStatus.sent] * 30
+    assert all(r.tried for r in recorder.results)
     assert all(r.detail.startswith("250") for r in recorder.results)
     assert recorder.progress == list(range(1, 31))
     assert recorder.threads == {threading.get_ident()}  # the outbox's thread, not a worker
@@ -165,7 +167,7 @@ def test_a_refused_address_fails_with_the_servers_answer_and_the_rest_go_out() -
     for msg in batch:
         result = results[msg.key]
         if msg.to_address in refused:
-            assert result.status is DeliveryStatus.failed
+            assert result.status is DeliveryStatus.failed and result.tried
             assert result.detail.startswith("550 5.1.1")
             assert "User unknown" in result.detail
         else:
@@ -224,13 +226,13 @@ def test_a_connection_lost_before_the_answer_is_deferred_and_not_sent_again() ->
 
     assert (report.sent, report.deferred) == (3, 1)
     unknown = recorder.by_key()[batch[0].key]
-    assert unknown.status is DeliveryStatus.deferred
+    assert unknown.status is DeliveryStatus.deferred and unknown.tried
     assert "outcome unknown" in unknown.detail
     assert len(server.received) == 4  # the server had taken it: a retry would duplicate it
 
 
 @smtp
-def test_when_the_server_is_down_everything_is_deferred_then_delivered_when_it_is_up() -> None:
+def test_when_the_server_is_down_everything_is_released_then_delivered_when_it_is_up() -> None:
     server = SmtpTestServer()
     batch = messages(12)
     settings = settings_for(server, connections=4, max_attempts=2)
@@ -239,14 +241,17 @@ def test_when_the_server_is_down_everything_is_deferred_then_delivered_when_it_i
     started = time.monotonic()
     report = SmtpTransport(settings).deliver(batch, first)
     assert time.monotonic() - started < 3
-    assert (report.sent, report.failed, report.deferred) == (0, 0, 12)
+    assert (report.sent, report.failed, report.deferred, report.released) == (0, 0, 0, 12)
+    assert report.blocked is not None
+    assert report.blocked.startswith(f"mail server {server.host}:{server.port} is unreachable")
     assert all("unreachable" in r.detail for r in first.results)
+    assert not any(r.tried for r in first.results)  # no attempt to count
     assert {r.key for r in first.results} == {m.key for m in batch}
 
     with server:
-        pending = [m for m in batch if first.by_key()[m.key].status is DeliveryStatus.deferred]
+        pending = [m for m in batch if first.by_key()[m.key].status is DeliveryStatus.released]
         again = SmtpTransport(settings).deliver(pending, Recorder())
-        assert again.sent == 12
+        assert again.sent == 12 and again.blocked is None
         assert len(server.received) == 12
 
 
@@ -257,7 +262,8 @@ def test_the_server_going_down_and_up_between_runs_on_the_same_port() -> None:
         assert SmtpTransport(settings).deliver(messages(3, prefix="A"), Recorder()).sent == 3
         server.stop()
         down = SmtpTransport(settings).deliver(messages(3, prefix="B"), Recorder())
-        assert down.deferred == 3
+        assert (down.deferred, down.released) == (0, 3)
+        assert down.blocked is not None and f"{server.host}:{server.port}" in down.blocked
         server.start()
         assert SmtpTransport(settings).deliver(messages(3, prefix="B"), Recorder()).sent == 3
     assert len(server.received) == 6
@@ -283,18 +289,23 @@ def test_an_address_no_server_takes_fails_without_a_round_trip(server: SmtpTestS
 
     assert (report.sent, report.failed) == (1, 1)
     assert recorder.by_key()[bad.key].detail.startswith("bad address")
+    assert not recorder.by_key()[bad.key].tried
     assert [r.rcpt_tos for r in server.received] == [(good.to_address,)]
 
 
 @smtp
 @plain_auth
-def test_a_wrong_password_defers_everything_and_the_right_one_delivers() -> None:
+def test_a_wrong_password_blocks_the_run_and_the_right_one_delivers() -> None:
     with SmtpTestServer(login=("committee", "s3cret")) as server:
         wrong = settings_for(server, user="committee", password="nope", max_attempts=1)
         recorder = Recorder()
         report = SmtpTransport(wrong).deliver(messages(3), recorder)
-        assert report.deferred == 3
-        assert all("535" in r.detail for r in recorder.results)
+        assert (report.deferred, report.released) == (0, 3)
+        assert all("535" in r.detail and not r.tried for r in recorder.results)
+        assert report.blocked is not None
+        assert report.blocked.startswith(
+            f"mail server {server.host}:{server.port} refused the login: 535"
+        )
 
         right = settings_for(server, user="committee", password="s3cret")
         assert SmtpTransport(right).deliver(messages(3), Recorder()).sent == 3
@@ -378,6 +389,28 @@ def test_tls_and_login(
         report = SmtpTransport(settings).deliver(messages(4), Recorder())
     assert report.sent == 4
     assert len(server.received) == 4
+
+
+@smtp
+@pytest.mark.parametrize("implicit", [False, True], ids=["starttls", "implicit-tls"])
+def test_a_certificate_we_do_not_trust_blocks_the_run(
+    certificate: tuple[Path, Path], implicit: bool
+) -> None:
+    cert_file, key_file = certificate  # not in SSL_CERT_FILE this time
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    recorder = Recorder()
+    with SmtpTestServer(tls_context=context, implicit_tls=implicit) as server:
+        settings = settings_for(server, starttls=not implicit, ssl=implicit)
+        report = SmtpTransport(settings).deliver(messages(3), recorder)
+
+    assert (report.sent, report.released) == (0, 3)
+    assert report.blocked is not None
+    assert report.blocked.startswith(
+        f"mail server {server.host}:{server.port} failed the TLS handshake"
+    )
+    assert not any(r.tried for r in recorder.results)
+    assert server.received == []
 
 
 # The .eml folder (no SMTP host configured)

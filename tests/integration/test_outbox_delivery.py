@@ -76,7 +76,7 @@ def test_a_crash_between_sending_and_marking_resends_only_that_message(
         pass
 
     class CrashingTransport(SmtpTransport):
-        def deliver(self, messages, on_result, progress=None):  # type: ignore[no-untyped-def]
+        def deliver(self, messages, on_result, progress=None, **options):  # type: ignore[no-untyped-def]
             seen = 0
 
             def mark_then_crash(result: DeliveryResult) -> None:
@@ -86,7 +86,7 @@ def test_a_crash_between_sending_and_marking_resends_only_that_message(
                     raise Crash("power cut after the server said 250")
                 on_result(result)
 
-            return super().deliver(messages, mark_then_crash, progress)
+            return super().deliver(messages, mark_then_crash, progress, **options)
 
     with pytest.raises(Crash):
         notifications.deliver(uow, CrashingTransport(transport(server).settings))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.cycle_states import CycleEvent, Trigger
-from domain.errors import DomainError
+from domain.errors import CalendarError, DomainError
 from flows.usecases import cycles, members, program
 from flows.usecases.tick import run_tick
 from infra.tables import MemberRow, MessageRow
@@ -121,3 +121,16 @@ def test_without_a_list_address_only_current_core_members_are_called(uow: UnitOf
         )
         everyone = set(uow.session.scalars(select(MemberRow.email)))
     assert called == current and current < everyone
+
+
+def test_an_orientation_time_the_cycle_zone_skips_is_refused_when_set(uow: UnitOfWork) -> None:
+    paired_cycle(uow)
+    with pytest.raises(
+        CalendarError,
+        match=r"^2027-03-14T02:30 does not exist in America/Chicago \(clocks go forward from "
+        r"02:00 to 03:00 that day\); pick another time$",
+    ):
+        program.set_details(uow, 2026, {"orientation_at": "2027-03-14T02:30"}, actor="chair")
+    assert program.details(uow, 2026).orientation_at is None
+    shown = program.set_details(uow, 2026, {"orientation_at": " 2027-03-14T03:30 "}, actor="c")
+    assert shown.orientation_at == "2027-03-14T03:30"

@@ -23,6 +23,7 @@ from domain.values import (
     reason_text,
     single_line,
     time_zone_name,
+    valid_member_id,
     web_link,
 )
 
@@ -291,3 +292,22 @@ def test_program_details_that_would_break_a_message_are_refused(
         ProgramDetails.from_settings(values)
     assert str(refused.value).startswith(words)
     assert "\n" not in str(refused.value)
+
+
+def test_a_member_id_is_one_word_because_it_names_messages_and_tasks() -> None:
+    from domain.members import InvalidMember, parse_roster_row
+
+    assert valid_member_id(" C100007 ") == "C100007"
+    for bad in ("C 1", "C1/2", "C\t1"):
+        with pytest.raises(InvalidValue, match="member_id"):
+            valid_member_id(bad)
+    row = {
+        "member_id": "C 1/2",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "email": "ann@example.org",
+        "institution": "X",
+        "membership_expires": "2030-01-01",
+    }
+    with pytest.raises(InvalidMember, match="one word"):
+        parse_roster_row(row)
