@@ -105,7 +105,15 @@ def milestone_at(event: CycleEvent, day: date, tz: ZoneInfo) -> datetime:
 
 
 def _instant(at: datetime) -> datetime:
-    return at.astimezone(UTC)
+    """``at`` in UTC; a moment at the very edge of the calendar (year 1, year 9999) has no
+    UTC instant, and is refused rather than left to overflow."""
+    try:
+        return at.astimezone(UTC)
+    except OverflowError as err:
+        raise CalendarError(
+            f"{at.isoformat()} is outside the dates a cycle can have; give a date near "
+            "the cycle's year"
+        ) from err
 
 
 @dataclass(frozen=True)

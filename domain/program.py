@@ -78,10 +78,13 @@ class ProgramDetails:
         return replace(details, **checked)
 
     def orientation_start(self, calendar: CycleCalendar) -> datetime:
-        """When orientation starts: as set (read in the cycle's zone by the wall-clock rule),
-        or 1 pm local on the orientation milestone's day."""
+        """When orientation starts, in the cycle's zone (an invitation names its zone): as set
+        (a time without an offset read there by the wall-clock rule), or 1 pm local on the
+        orientation milestone's day."""
         if self.orientation_at:
-            return wall_clock(_orientation_moment(self.orientation_at), calendar.tz)
+            return wall_clock(_orientation_moment(self.orientation_at), calendar.tz).astimezone(
+                calendar.tz
+            )
         day = calendar.due_at(CycleEvent.start_orientation)
         assert day is not None
         return datetime.combine(day.date(), ORIENTATION_DEFAULT_TIME, tzinfo=calendar.tz)

@@ -131,3 +131,15 @@ def test_a_folder_of_zones_or_a_year_out_of_range_is_refused_before_it_crashes()
     for year in (0, 1, 9999):
         with pytest.raises(DomainError, match="2000 to 2100"):
             CycleCalendar.default(year)
+
+
+def test_a_milestone_at_the_edge_of_the_calendar_is_refused_not_overflowed() -> None:
+    from domain.calendar import CycleCalendar, parse_milestone
+    from domain.cycle_states import CycleEvent
+    from domain.errors import CalendarError
+
+    calendar = CycleCalendar.default(2031, "UTC")
+    for text in ("0001-01-01T00:00+01:00", "9999-12-31T23:00-05:00"):
+        moment = parse_milestone(CycleEvent.open_call, text, calendar.tz)
+        with pytest.raises(CalendarError, match="outside the dates a cycle can have"):
+            calendar.with_changes({CycleEvent.open_call: moment})

@@ -311,3 +311,15 @@ def test_a_member_id_is_one_word_because_it_names_messages_and_tasks() -> None:
     }
     with pytest.raises(InvalidMember, match="one word"):
         parse_roster_row(row)
+
+
+def test_an_orientation_set_with_an_offset_starts_in_the_cycles_named_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    from domain.calendar import CycleCalendar
+
+    calendar = CycleCalendar.default(2026, "America/Chicago")
+    details = ProgramDetails.from_settings({"orientation_at": "2026-11-20T13:00-06:00"})
+    starts = details.orientation_start(calendar)
+    assert starts.tzinfo == ZoneInfo("America/Chicago")
+    assert starts.hour == 13
