@@ -19,6 +19,7 @@ from domain.values import (
     InvalidValue,
     email_address,
     free_text,
+    moment_in_range,
     single_line,
     time_zone_name,
     valid_member_id,
@@ -209,6 +210,10 @@ def _parse_submitted_at(raw: str, default_tz: str) -> datetime:
             "use one such as 2026-08-01T17:21",
             "submitted_at",
         ) from None
+    try:
+        moment_in_range(moment, "submitted_at")
+    except InvalidValue as refused:
+        raise InvalidApplication(refused.reason, refused.field) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(default_tz))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.errors import DomainError
-from domain.values import COMMENTS_MAX, InvalidValue, free_text, valid_member_id
+from domain.values import COMMENTS_MAX, InvalidValue, free_text, moment_in_range, valid_member_id
 
 ASSESSMENT_FIELDS: tuple[str, ...] = (
     "submitted_at",
@@ -91,6 +91,10 @@ def _parse_submitted_at(raw: str, default_tz: str) -> datetime:
             f"submitted_at {raw!r} is not an ISO 8601 date-time; use one such as 2027-07-08T09:30",
             "submitted_at",
         ) from None
+    try:
+        moment_in_range(moment, "submitted_at")
+    except InvalidValue as refused:
+        raise InvalidResponse(refused.reason, refused.field) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(default_tz))
 
 

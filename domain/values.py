@@ -11,6 +11,7 @@ which knows whether the value is required (``actor_name`` excepted: an actor alw
 """
 
 import unicodedata
+from datetime import datetime
 from functools import cache
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
@@ -104,6 +105,18 @@ def valid_member_id(value: str, field: str = "member_id") -> str:
             "such as C100007",
         )
     return text
+
+
+def moment_in_range(moment: datetime, field: str) -> datetime:
+    """A moment the program can store and compare: its year within a year of the cycles'
+    range (a date such as 9999-12-31T23:59-12:00 has no UTC instant at all)."""
+    if not FIRST_CYCLE_YEAR - 1 <= moment.year <= LAST_CYCLE_YEAR + 1:
+        raise InvalidValue(
+            field,
+            f"{field} {moment.isoformat()!r} is not a date the program can have; use one "
+            f"between {FIRST_CYCLE_YEAR - 1} and {LAST_CYCLE_YEAR + 1}",
+        )
+    return moment
 
 
 def free_text(value: str, field: str, max_length: int) -> str:

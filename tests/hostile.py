@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
@@ -131,17 +132,13 @@ class HostileCsv:
 
 
 @st.composite
-def hostile_csv(
-    draw: st.DrawFn, header: Sequence[str], base_rows: Sequence[Sequence[str]]
-) -> HostileCsv:
-    """Valid rows (from ``base_rows``) with hostile values in some cells, written as a CSV
-    writer would (so line breaks sit inside quoted cells), then perhaps broken as a whole."""
-    rows: list[list[str]] = []
-    for _ in range(draw(st.integers(1, 16))):
-        row = list(draw(st.sampled_from(base_rows)))
-        for index in draw(st.sets(st.integers(0, len(header) - 1), max_size=4)):
-            row[index] = draw(hostile_cell(header[index]))
-        rows.append(row)
+def hostile_csv(draw: st.DrawFn, header: Sequence[str], sample: Path) -> HostileCsv:
+    """Valid rows (from the ``sample`` file) with hostile values in some cells, written as
+    a CSV writer would (so line breaks sit inside quoted cells), then perhaps broken as a
+    whole."""
+    with sample.open(newline="", encoding="utf-8") as valid:
+        base_rows = list(csv.reader(valid))[1:]
+    rows = draw(st.lists(_hostile_row(header, base_rows), min_size=1, max_size=16))
     newline = draw(st.sampled_from(("\n", "\r\n")))
     buffer = io.StringIO(newline="")
     writer = csv.writer(
@@ -154,6 +151,16 @@ def hostile_csv(
     breakage = draw(st.one_of(st.just("none"), st.sampled_from(BREAKAGES)))
     content = _broken(buffer.getvalue(), list(header), breakage, newline, draw)
     return HostileCsv(content, breakage, len(rows))
+
+
+@st.composite
+def _hostile_row(
+    draw: st.DrawFn, header: Sequence[str], base_rows: Sequence[Sequence[str]]
+) -> list[str]:
+    row = list(draw(st.sampled_from(base_rows)))
+    for index in draw(st.sets(st.integers(0, len(header) - 1), max_size=4)):
+        row[index] = draw(hostile_cell(header[index]))
+    return row
 
 
 def _broken(text: str, header: list[str], breakage: str, newline: str, draw: st.DrawFn) -> bytes:
@@ -221,10 +228,11 @@ class Plan:
     as_json: bool
     glued: bool
 
-    @property
-    def needs_cycle(self) -> bool:
-        """Whether the command acts on a cycle the test makes sure exists."""
-        return self.command in ("cancel", "program", "reschedule")
+    def prepare(self, uow: UnitOfWork) -> None:
+        """Make sure the cycle the command acts on exists (not for ``cycle create``, nor
+        for the paired cycle a withdrawal or a task names)."""
+        if self.command in ("cancel", "program", "reschedule"):
+            ensure_cycle(uow, self.year)
 
     def argv(self) -> list[str]:
         """The command line: ``mentoring`` and these arguments."""
@@ -345,3 +353,13 @@ def _program_value(
     if cli:
         return draw(st.sampled_from([*map(str, ODD_MINUTES), *ODD_NUMBERS]))
     return draw(st.sampled_from(ODD_MINUTES))
+
+
+def ensure_cycle(uow: UnitOfWork, year: str | int) -> None:
+    """Cycle ``year`` exists (created ``planned`` if need be), when it is a cycle year."""
+    try:
+        number = int(year)
+    except ValueError:
+        return
+    if 2000 <= number <= 2100 and number not in {c.year for c in cycles.list_all(uow)}:
+        cycles.create_cycle(uow, number, timezone="America/Chicago", milestones={}, actor="chair")

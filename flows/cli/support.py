@@ -30,8 +30,9 @@ from domain.values import InvalidValue, cycle_year
 from flows.usecases import cycles as cycle_cases
 from infra.uow import UnitOfWork
 
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
+# No emoji codes: a stored ":warning:" is shown as typed, as --json has it.
+out = Console(emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 def uow() -> UnitOfWork:

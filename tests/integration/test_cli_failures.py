@@ -296,3 +296,14 @@ def test_db_upgrade_creates_the_folder_of_a_new_sqlite_database(tmp_path: Path) 
     db.upgrade(url)
     assert db.current_revision(url) is not None
     db.engine_for(url).dispose()
+
+
+def test_a_refusal_on_stderr_is_the_same_text_as_its_json(tmp_path: Path) -> None:
+    """Text that looks like an emoji code (``:warning:``) is printed as typed, so stderr and
+    the JSON document say the same thing."""
+    env = {"MENTORING_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
+    assert mentoring("db", "upgrade", env=env).code == 0
+    said = mentoring("cycle", "create", "2026", "--timezone", ":warning:Mars", "--json", env=env)
+    assert said.code == 1
+    assert ":warning:" in said.stderr and "⚠" not in said.stderr
+    assert said.json["error"] == said.stderr.strip()

@@ -323,3 +323,37 @@ def test_an_orientation_set_with_an_offset_starts_in_the_cycles_named_zone() -> 
     starts = details.orientation_start(calendar)
     assert starts.tzinfo == ZoneInfo("America/Chicago")
     assert starts.hour == 13
+
+
+def test_a_submitted_moment_at_the_edge_of_the_calendar_is_refused_on_its_line() -> None:
+    from domain.applications import InvalidApplication, parse_application_row
+    from domain.assessment import InvalidResponse, parse_response_row
+
+    edge = "9999-12-31T23:59:59-12:00"
+    application = {
+        "submitted_at": edge,
+        "member_id": "C100079",
+        "email": "quinn@example.org",
+        "role": "mentor",
+        "areas": "Preservation",
+        "career_stage": "early",
+        "institution": "Prairie State University Library",
+        "library_type": "academic",
+        "time_zone": "America/Chicago",
+        "goals": "facilities planning",
+        "max_mentees": "1",
+    }
+    with pytest.raises(InvalidApplication, match=r"submitted_at .* is not a date the program"):
+        parse_application_row(application, default_tz="America/Chicago")
+    response = {
+        "submitted_at": "0001-01-01T00:00+01:00",
+        "member_id": "C100016",
+        "role": "mentee",
+        "overall": "4",
+        "goals_met": "3",
+        "would_recommend": "yes",
+        "will_continue": "yes",
+        "comments": "",
+    }
+    with pytest.raises(InvalidResponse, match=r"submitted_at .* is not a date the program"):
+        parse_response_row(response, default_tz="America/Chicago")
