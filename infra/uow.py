@@ -5,6 +5,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from infra.db import session_factory
 from infra.repositories.applications import ApplicationRepository
@@ -18,6 +19,11 @@ from infra.repositories.pairings import PairingRepository
 from infra.repositories.settings import SettingsRepository
 from infra.repositories.tasks import TaskRepository
 from infra.settings import Settings
+
+
+class ChangedConcurrently(Exception):
+    """Another transaction changed a versioned row (a cycle) between our read and our
+    commit; the use case says what that means for the person who asked."""
 
 
 class UnitOfWork:
@@ -70,4 +76,9 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        self.session.commit()
+        """Make every change of the block happen at once; a concurrent change to a
+        versioned row raises :class:`ChangedConcurrently` and nothing is written."""
+        try:
+            self.session.commit()
+        except StaleDataError as err:
+            raise ChangedConcurrently(str(err)) from err

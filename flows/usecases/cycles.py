@@ -9,8 +9,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm.exc import StaleDataError
-
 from domain import cycle as cycle_rules
 from domain.activities import Activity, require
 from domain.calendar import CycleCalendar, parse_milestone
@@ -21,7 +19,7 @@ from domain.values import actor_name, cycle_year, reason_text, time_zone_name
 from flows.usecases.assessment import response_rate
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import on_transition
-from infra.uow import UnitOfWork
+from infra.uow import ChangedConcurrently, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -147,7 +145,7 @@ def fire_event(
         )
         try:
             uow.commit()
-        except StaleDataError as err:
+        except ChangedConcurrently as err:
             raise DomainError(
                 f"cycle {year} was changed by someone else at the same moment; "
                 "look at its state and try again"
