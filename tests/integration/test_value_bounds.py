@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from domain.applications import APPLICATION_FIELDS
 from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import MissingValue
-from domain.members import Member
+from domain.members import ROSTER_FIELDS, Member
 from domain.notifications import MessageKind, OutgoingMessage
 from domain.values import (
     EMAIL_MAX,
@@ -37,27 +38,8 @@ from tests.builders import paired_cycle
 AUG_2 = datetime(2026, 8, 2, 12, tzinfo=UTC)
 OCT_1 = datetime(2026, 10, 1, 12, tzinfo=UTC)
 NOV_5 = datetime(2026, 11, 5, 12, tzinfo=UTC)
-ROSTER_HEADER = [
-    "member_id",
-    "first_name",
-    "last_name",
-    "email",
-    "institution",
-    "membership_expires",
-]
-APPLICATION_HEADER = [
-    "submitted_at",
-    "member_id",
-    "email",
-    "role",
-    "areas",
-    "career_stage",
-    "institution",
-    "library_type",
-    "time_zone",
-    "goals",
-    "max_mentees",
-]
+ROSTER_HEADER = list(ROSTER_FIELDS)
+APPLICATION_HEADER = list(APPLICATION_FIELDS)
 # Hostile but valid: quotes, commas, angle brackets, a formula prefix, accents; one line.
 NAME_WORDS = '=Zoë "Zed" O\'Brien-Núñez, <Jr.> '
 LONGEST_ACTOR = "Ä" * 200
