@@ -1,21 +1,27 @@
 """The mail delivery flow: every few minutes, send what the outbox holds.
 
-Delivery is idempotent (each message is marked as soon as the server answers), so a
-duplicate scheduled run or an overlap with a manual run sends nothing twice.
+Each run claims the messages it sends (see ``flows.usecases.notifications.deliver``), so a
+scheduled run, a person's run from the UI, the CLI and a second worker can overlap and
+still send each message once. A run that could not use the mail server ends Failed with
+the sentence that says why; a SIGTERM lets the messages in flight finish and gives back
+the rest before the run ends.
 """
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from prefect.states import Failed
 
+from flows.signals import stop_on_signals
 from flows.usecases.notifications import deliver, list_messages
 from infra.uow import UnitOfWork
 
 
 @flow(name="deliver-notifications", log_prints=True)
-def deliver_notifications() -> dict[str, int]:
+def deliver_notifications() -> dict[str, object] | State[dict[str, object]]:
     """Send every queued message; failures are kept with the server's answer."""
     uow = UnitOfWork.from_settings()
-    counts = deliver(uow)
+    with stop_on_signals() as stop:
+        counts = deliver(uow, stop=stop)
     logger = get_run_logger()
     logger.info("sent %s, failed %s, pending %s", counts.sent, counts.failed, counts.pending)
     if counts.failed:
@@ -26,5 +32,10 @@ def deliver_notifications() -> dict[str, int]:
             markdown="# Messages that could not be delivered\n\n"
             "| to | kind | answer |\n|---|---|---|\n"
             + "\n".join(f"| {m.to_address} | {m.kind} | {m.last_error} |" for m in failed),
+        )
+    if counts.blocked:
+        return Failed(
+            message=f"{counts.blocked}; {counts.pending} message(s) stay queued",
+            data=counts.as_dict(),
         )
     return counts.as_dict()

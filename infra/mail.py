@@ -112,7 +112,11 @@ class Transport(Protocol):
       are connections), and once at the end: the moment to make durable what
       ``on_result`` was given (a batch of results in one transaction). The .eml folder,
       where a second write replaces the first, calls it every ``chunk`` results.
+    - ``resend_replaces``: a message delivered twice replaces its first copy (a file
+      written again), so results may be made durable in larger groups.
     """
+
+    resend_replaces: bool
 
     def deliver(
         self,

@@ -47,6 +47,7 @@ class EmlFolderTransport:
     """
 
     chunk = 128
+    resend_replaces = True
 
     def __init__(self, folder: Path | str, sender: str = DEFAULT_FROM) -> None:
         self.folder = Path(folder)

@@ -126,6 +126,8 @@ class _Run:
 class SmtpTransport:
     """Delivers through an SMTP relay with up to ``settings.connections`` connections."""
 
+    resend_replaces = False  # a second copy is a second mail in someone's inbox
+
     def __init__(self, settings: MailSettings) -> None:
         if not settings.host:
             raise ValueError("SmtpTransport needs settings.host")

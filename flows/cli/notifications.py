@@ -6,6 +6,7 @@ import typer
 from rich.progress import MofNCompleteColumn, Progress
 
 from flows.cli.support import JsonOption, PlainTable, YearOption, emit, err, out, uow
+from flows.signals import stop_on_signals
 from flows.usecases import notifications as notification_cases
 
 notifications_app = typer.Typer(
@@ -15,20 +16,27 @@ notifications_app = typer.Typer(
 
 @notifications_app.command("deliver")
 def notifications_deliver(as_json: JsonOption = False) -> None:
-    """Send every queued message; safe to run again.
+    """Send every queued message; safe to run again, and beside another delivery.
 
-    SMTP from MENTORING_SMTP_*, or .eml files in the mail folder when no server is
-    set. Nothing is sent twice."""
-    with Progress(
-        *Progress.get_default_columns(),
-        MofNCompleteColumn(),
-        console=err,
-        disable=as_json,
-        transient=True,
-    ) as bar:
+    SMTP from MENTORING_SMTP_*, or .eml files in the mail folder when no server is set.
+    Each message is claimed before it is sent, so two deliveries at once never send the
+    same one. Exits 1 when the server could not be used, naming it and why; Ctrl-C lets
+    the messages in flight finish and leaves the rest for the next run."""
+    with (
+        stop_on_signals(pass_on=False) as stop,
+        Progress(
+            *Progress.get_default_columns(),
+            MofNCompleteColumn(),
+            console=err,
+            disable=as_json,
+            transient=True,
+        ) as bar,
+    ):
         job = bar.add_task("delivering", total=None)
         counts = notification_cases.deliver(
-            uow(), progress=lambda done, total: bar.update(job, completed=done, total=total)
+            uow(),
+            progress=lambda done, total: bar.update(job, completed=done, total=total),
+            stop=stop,
         )
     emit(
         counts.as_dict(),
@@ -38,6 +46,12 @@ def notifications_deliver(as_json: JsonOption = False) -> None:
             + (" (see `mentoring notifications list --failed`)" if counts.failed else "")
         ),
     )
+    if counts.blocked:
+        err.print(f"error: {counts.blocked}; the messages not sent stay queued")
+        raise typer.Exit(1)
+    if stop.is_set():
+        err.print("stopped: the messages not sent stay queued for the next delivery")
+        raise typer.Exit(130)
 
 
 @notifications_app.command("list")

@@ -1,15 +1,18 @@
 """Delivering the outbox: every pending message, once, after the transitions committed."""
 
+import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from domain.outbox import QueuedMessage
 from flows.usecases.clock import utcnow
-from infra.mail import DeliveryResult, DeliveryStatus, MailSettings, Transport
+from infra.mail import DeliveryResult, DeliveryStatus, MailSettings, Transport, halted
 from infra.mail_transport import open_transport
 from infra.settings import mail_settings_from_env
 from infra.uow import UnitOfWork
@@ -17,14 +20,24 @@ from infra.uow import UnitOfWork
 
 @dataclass(frozen=True)
 class DeliveryCounts:
-    """SPEC's ``notifications deliver --json``: sent now, failed for good, still pending."""
+    """SPEC's ``notifications deliver --json``: sent now, failed for good, still pending;
+    ``blocked`` is the sentence naming the server and why it could not be used, if so."""
 
     sent: int
     failed: int
     pending: int
+    blocked: str | None = None
 
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, Any]:
+        counts: dict[str, Any] = {"sent": self.sent, "failed": self.failed, "pending": self.pending}
+        if self.blocked is not None:
+            counts["blocked"] = self.blocked
+        return counts
+
+
+CLAIM_SIZE = 500  # messages leased at a time: enough to keep a pool busy, few to hold back
+LEASE_GRACE = 60.0  # seconds a lease outlives the run's hard end (clock skew, slow commits)
+UNBOUNDED_LEASE = 3600.0  # without a run deadline: an hour, renewed at every recording
 
 
 def mail_settings() -> MailSettings:
@@ -37,44 +50,113 @@ def pending_count(uow: UnitOfWork) -> int:
         return uow.outbox.pending_count()
 
 
+@dataclass
+class _Recorder:
+    """Records a claim's results in short transactions: each at once (``eager``), or in
+    groups at the transport's :meth:`flush` where a second delivery replaces the first.
+    """
+
+    uow: UnitOfWork
+    token: str
+    now: Callable[[], datetime]
+    lease: Callable[[], datetime]
+    renew: bool
+    eager: bool
+    waiting: list[DeliveryResult] = field(default_factory=list)
+    outcomes: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def add(self, result: DeliveryResult) -> None:
+        self.waiting.append(result)
+        if self.eager:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.waiting:
+            return
+        with self.uow as uow:
+            uow.outbox.record(self.token, self.waiting, self.now())
+            if self.renew:
+                uow.outbox.renew(self.token, self.lease())
+            uow.commit()
+        for result in self.waiting:
+            self.outcomes[int(result.key.split("/", 1)[0])][str(result.status)] += 1
+        self.waiting.clear()
+
+
 def deliver(
     uow: UnitOfWork,
     transport: Transport | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
     now: Callable[[], datetime] = utcnow,
+    stop: threading.Event | None = None,
 ) -> DeliveryCounts:
-    """Send every pending message; each is marked, and committed, the moment its fate is known.
+    """Send every pending message once, however many deliveries run at the same time.
 
-    A run stops beginning messages at its deadline (``MENTORING_MAIL_DEADLINE``) or once
-    the server itself cannot be used; what it did not try stays pending, no attempt counted.
-    Delivery is at least once: a crash re-sends on the next run only the messages the
-    server may have taken that were not yet marked. Over SMTP that is at most
-    2 x connections + 1 (per connection one being sent and one waiting to be marked, plus
-    the one being marked); to the .eml folder, at most the one being written, whose file
-    is then overwritten, not copied.
+    Each round leases a batch of messages in a short transaction of its own (see
+    ``Outbox.claim``), sends them with no database transaction open, and records the
+    results in short transactions as they come. Nothing holds a database lock while the
+    server is talked to, so transitions and withdrawals go on meanwhile.
+
+    The run stops beginning messages at its deadline (``MENTORING_MAIL_DEADLINE``), when
+    ``stop`` is set, or once the server itself cannot be used (``blocked``); what it did
+    not try is given back, no attempt counted. A lease lasts until the run's hard end
+    (deadline + one step timeout) and a grace; a crashed run's messages go out after that.
+    An exception (the database gone while recording) leaves the leases to run out rather
+    than free messages the server may have taken.
+
+    What a crash may send twice: over SMTP each result is recorded the moment it comes,
+    so at most the messages the server may have taken and not yet recorded: one in flight
+    per connection, one per connection waiting to be recorded, and the one being recorded
+    (2 x connections + 1). To the .eml folder results are recorded a chunk at a time; a
+    crash rewrites those files, it does not copy them.
     """
     settings = mail_settings()
     transport = transport or open_transport(settings)
     deadline = settings.run_deadline()
-    total, done = pending_count(uow), 0
-    outcomes: dict[int, Counter[str]] = defaultdict(Counter)
-    with uow:
+    start = time.monotonic()
+    if settings.deadline_seconds is None:
+        lease_seconds = UNBOUNDED_LEASE
+    else:
+        lease_seconds = settings.deadline_seconds + settings.timeout + LEASE_GRACE
 
-        def record(result: DeliveryResult) -> None:
-            uow.outbox.mark(
-                result.key, str(result.status), result.detail, now(), tried=result.tried
-            )
+    def lease() -> datetime:
+        left = lease_seconds - (time.monotonic() - start) if deadline else lease_seconds
+        return now() + timedelta(seconds=max(left, LEASE_GRACE))
+
+    recorder = _Recorder(
+        uow,
+        uuid4().hex,
+        now,
+        lease,
+        renew=deadline is None,
+        eager=not transport.resend_replaces,
+    )
+    total, done, blocked = pending_count(uow), 0, None
+    while halted(deadline, stop) is None:
+        with uow:
+            batch = uow.outbox.claim(recorder.token, now(), lease(), CLAIM_SIZE)
             uow.commit()
-            outcomes[int(result.key.split("/", 1)[0])][str(result.status)] += 1
-
-        for batch in uow.outbox.pending_batches():
-            report = transport.deliver(
-                batch, record, _offset(progress, done, total), deadline=deadline
-            )
-            done += len(batch)
-            if report.blocked or report.released:
-                break
+        if not batch:
+            break
+        report = transport.deliver(
+            batch,
+            recorder.add,
+            _offset(progress, done, total),
+            deadline=deadline,
+            stop=stop,
+            flush=recorder.flush,
+        )
+        recorder.flush()
+        done += len(batch)
+        blocked = report.blocked
+        if blocked or report.released:
+            break
+    with uow:
+        uow.outbox.release(recorder.token)
+        uow.commit()
+    outcomes = recorder.outcomes
+    with uow:
         for year, counts in sorted(outcomes.items()):
             uow.audit.append(
                 kind="mail_delivered",
@@ -89,6 +171,7 @@ def deliver(
         sum(c[DeliveryStatus.sent] for c in outcomes.values()),
         sum(c[DeliveryStatus.failed] for c in outcomes.values()),
         pending_count(uow),
+        blocked,
     )
 
 
@@ -98,7 +181,7 @@ def _offset(
     """Turn a batch's own count into progress over the whole run."""
     if progress is None:
         return None
-    return lambda n: progress(done + n, total)
+    return lambda n: progress(done + n, max(total, done + n))
 
 
 def mail_folder() -> Path:

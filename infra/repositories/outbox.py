@@ -5,17 +5,38 @@ rerun tick) stores it once, and delivery marks each one as soon as its fate is k
 """
 
 import base64
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from domain.notifications import Attachment, MessageKind, MessageStatus, OutgoingMessage
 from domain.outbox import QueuedMessage
-from infra.repositories.keyed_rows import BATCH, insert_new
+from infra.repositories.keyed_rows import insert_new
 from infra.tables import MessageRow
+
+# Core statements on the table: recording a batch must not walk the session's objects.
+_MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]
+_FREE = {"claim_token": None, "claimed_until": None}
+
+
+class Outcome(Protocol):
+    """What :meth:`Outbox.record` needs of a delivery result."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def detail(self) -> str: ...
+
+    @property
+    def tried(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -84,20 +105,97 @@ class Outbox:
         ]
         return insert_new(self.session, MessageRow, rows)
 
-    def pending_batches(self, size: int = BATCH) -> Iterator[Sequence[OutgoingMessage]]:
-        """Pending messages in queue order, a batch at a time (keyset pagination)."""
-        last_id = 0
-        while True:
-            rows = self.session.scalars(
-                select(MessageRow)
-                .where(MessageRow.status == MessageStatus.pending, MessageRow.id > last_id)
-                .order_by(MessageRow.id)
-                .limit(size)
-            ).all()
-            if not rows:
-                return
-            last_id = rows[-1].id
-            yield [to_message(r) for r in rows]
+    def claim(self, token: str, now: datetime, until: datetime, size: int) -> list[OutgoingMessage]:
+        """Lease up to ``size`` pending messages nobody holds (or whose lease ran out) to
+        ``token`` until ``until``; returns them in queue order.
+
+        The caller commits at once, so the claim is a short transaction of its own. On
+        PostgreSQL the candidates are locked ``FOR UPDATE SKIP LOCKED``, so concurrent
+        claims take different messages without waiting; SQLite's ``BEGIN IMMEDIATE``
+        makes claims run one after the other. The guarded ``UPDATE`` re-checks that each
+        message is still free, so a message is never leased to two deliveries at once.
+        """
+        free = (MessageRow.status == MessageStatus.pending) & (
+            MessageRow.claimed_until.is_(None) | (MessageRow.claimed_until < now)
+        )
+        candidates = (
+            select(MessageRow.id)
+            .where(free)
+            .order_by(MessageRow.id)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(self.session.scalars(candidates))
+        if not ids:
+            return []
+        self.session.execute(
+            _MESSAGES.update()
+            .where(_MESSAGES.c.id.in_(ids), free)
+            .values(claim_token=token, claimed_until=until)
+        )
+        rows = self.session.scalars(
+            select(MessageRow)
+            .where(MessageRow.claim_token == token, MessageRow.id.in_(ids))
+            .order_by(MessageRow.id)
+        ).all()
+        messages = [to_message(r) for r in rows]
+        self.session.expunge_all()
+        return messages
+
+    def renew(self, token: str, until: datetime) -> None:
+        """Extend the lease of every message ``token`` still holds."""
+        self.session.execute(
+            _MESSAGES.update().where(_MESSAGES.c.claim_token == token).values(claimed_until=until)
+        )
+
+    def record(self, token: str, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """Record the fate of messages ``token`` holds, and free them (a message whose
+        lease was lost to another delivery is left alone).
+
+        At most four statements, whatever the number of outcomes: the sent ones in one
+        ``UPDATE``, the others one executemany each (failed for good; tried and kept
+        pending; given back untried, no attempt counted).
+        """
+        sent = [o.key for o in outcomes if o.status == "sent"]
+        if sent:
+            self.session.execute(
+                _MESSAGES.update()
+                .where(_MESSAGES.c.key.in_(sent), _MESSAGES.c.claim_token == token)
+                .values(
+                    status=MessageStatus.sent,
+                    sent_at=now,
+                    attempts=_MESSAGES.c.attempts + 1,
+                    last_error=None,
+                    **_FREE,
+                )
+            )
+        for status in ("failed", "deferred", "released"):
+            params = [
+                {"k": o.key, "t": token, "detail": o.detail, "tried": 1 if o.tried else 0}
+                for o in outcomes
+                if o.status == status
+            ]
+            if params:
+                final = MessageStatus.failed if status == "failed" else MessageStatus.pending
+                self.session.execute(
+                    _MESSAGES.update()
+                    .where(
+                        _MESSAGES.c.key == bindparam("k"), _MESSAGES.c.claim_token == bindparam("t")
+                    )
+                    .values(
+                        status=final,
+                        attempts=_MESSAGES.c.attempts + bindparam("tried"),
+                        last_error=bindparam("detail"),
+                        **_FREE,
+                    ),
+                    params,
+                )
+
+    def release(self, token: str) -> None:
+        """Give back, untouched, whatever ``token`` still holds (a run that stops early)."""
+        self.session.execute(
+            _MESSAGES.update().where(_MESSAGES.c.claim_token == token).values(**_FREE)
+        )
 
     def pending_count(self) -> int:
         return int(
@@ -108,23 +206,6 @@ class Outbox:
             )
             or 0
         )
-
-    def mark(
-        self, key: str, status: str, detail: str, now: datetime, *, tried: bool = True
-    ) -> None:
-        """Record a message's fate; a deferred or released one stays pending for the next
-        run, and only a real try counts as an attempt."""
-        values: dict[str, object] = {
-            "attempts": MessageRow.attempts + (1 if tried else 0),
-            "last_error": None,
-        }
-        if status == "sent":
-            values.update(status="sent", sent_at=now)
-        elif status == "failed":
-            values.update(status="failed", last_error=detail)
-        else:
-            values.update(last_error=detail)
-        self.session.execute(update(MessageRow).where(MessageRow.key == key).values(**values))
 
     def listing(self, year: int | None = None, *, failed_only: bool = False) -> list[QueuedMessage]:
         """What the outbox holds, newest first (bodies left out)."""

@@ -2,19 +2,23 @@
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from domain.cycle_states import CycleEvent, Trigger
 from flows.usecases import cycles, notifications
+from flows.usecases.clock import utcnow
 from infra.mail import DeliveryResult, MailSettings
 from infra.mail_smtp import SmtpTransport
 from infra.tables import MemberRow, MessageRow, PairRow
 from infra.uow import UnitOfWork
 from tests.builders import paired_cycle
 from tests.smtp_server import SmtpTestServer
+
+# Past a crashed delivery's lease: the run deadline (600 s), a timeout and the grace.
+LEASE_OVER = timedelta(minutes=15)
 
 pytestmark = pytest.mark.smtp
 
@@ -90,7 +94,11 @@ def test_a_crash_between_sending_and_marking_resends_only_that_message(
 
     with pytest.raises(Crash):
         notifications.deliver(uow, CrashingTransport(transport(server).settings))
-    notifications.deliver(uow, transport(server))
+    held = len(server.received)
+    at_once = notifications.deliver(uow, transport(server))
+    assert len(server.received) == held + at_once.sent, "the crashed run's lease still holds"
+    later = notifications.deliver(uow, transport(server), now=lambda: utcnow() + LEASE_OVER)
+    assert later.sent > 0, "the lease ran out, so its messages went out"
     ids = Counter(r.message["Message-ID"] for r in server.received)
     assert len(ids) == total, "no message may be lost"
     assert max(ids.values()) <= 2
