@@ -4,6 +4,10 @@ Used by ``mentoring serve``, ``mentoring demo`` (its ephemeral server) and the e
 Every command runs with this interpreter (``python -m prefect``), so the workers run flows
 in this project's venv. The server keeps its own database in SQLite under PREFECT_HOME
 unless given a PostgreSQL one (``postgresql+asyncpg://…``).
+
+Every process a stack starts can carry a mark in its environment (:data:`MARK`); the flow
+runs a worker starts inherit it, although Prefect starts each in a session of its own. On
+Linux the mark finds them all in ``/proc``, even after the program that started them died.
 """
 
 import http.client
@@ -15,9 +19,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 POOL = "mentoring"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +33,186 @@ EPHEMERAL_STARTUP_SECONDS = 120
 
 class PrefectStackError(RuntimeError):
     """A part of the local Prefect stack could not be started or set up."""
+
+
+MARK = "MENTORING_STACK_MARK"
+"""Environment variable naming the stack a process belongs to (set by ``marked``)."""
+FLOW_RUN_VARIABLE = "PREFECT__FLOW_RUN_ID"
+"""Set by Prefect in the environment of each flow-run process it starts."""
+PROC = Path("/proc")
+
+
+def marked(env: Mapping[str, str], mark: str) -> dict[str, str]:
+    """``env`` with the stack's mark, for every process the stack starts."""
+    return {**env, MARK: mark}
+
+
+def can_track_processes() -> bool:
+    """Whether this system shows processes under /proc (Linux)."""
+    return (PROC / "self" / "stat").is_file()
+
+
+@dataclass(frozen=True)
+class StackProcess:
+    """One running process, known by pid and start time, so a recycled pid is not taken
+    for it; ``group`` is its process group (a flow run leads its own)."""
+
+    role: str
+    pid: int
+    group: int
+    started: int
+    command: str
+    flow_run: str | None = None
+
+    def alive(self) -> bool:
+        """Still the same process (same start time) and not a zombie."""
+        current = _stat(self.pid)
+        return current is not None and current[1] == self.started
+
+    def signal(self, signum: signal.Signals) -> bool:
+        """Send ``signum`` to its process group when it leads one, else to it alone; False
+        if it is gone. Raises PermissionError for another user's process."""
+        if not self.alive():
+            return False
+        try:
+            if self.group == self.pid:
+                os.killpg(self.group, signum)
+            else:
+                os.kill(self.pid, signum)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def describe(self) -> str:
+        run = f", flow run {self.flow_run}" if self.flow_run else ""
+        command = self.command if len(self.command) <= 90 else self.command[:87] + "..."
+        return f"{self.role} (pid {self.pid}{run}: {command})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def of_dict(cls, data: Mapping[str, Any]) -> "StackProcess":
+        return cls(
+            role=str(data["role"]),
+            pid=int(data["pid"]),
+            group=int(data["group"]),
+            started=int(data["started"]),
+            command=str(data["command"]),
+            flow_run=None if data.get("flow_run") is None else str(data["flow_run"]),
+        )
+
+
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(process group, start time) of a live, non-zombie process; None otherwise."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()  # the name in parentheses may hold spaces
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[2]), int(fields[19])
+
+
+def _environment(pid: int) -> dict[str, str]:
+    try:
+        raw = (PROC / str(pid) / "environ").read_bytes()
+    except OSError:  # gone, or another user's
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {key.decode(errors="replace"): value.decode(errors="replace") for key, value in pairs}
+
+
+def _role(command: str, env: Mapping[str, str]) -> str:
+    if FLOW_RUN_VARIABLE in env:
+        return "flow run"
+    if " worker start" in command:
+        return "worker"
+    if " server start" in command:
+        return "Prefect server"
+    return "process"
+
+
+def read_process(pid: int, role: str | None = None) -> StackProcess | None:
+    """The process ``pid`` as it is now (None if gone or not visible)."""
+    stat = _stat(pid)
+    if stat is None:
+        return None
+    try:
+        raw = (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return None
+    command = raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
+    env = _environment(pid)
+    return StackProcess(
+        role=role or _role(command, env),
+        pid=pid,
+        group=stat[0],
+        started=stat[1],
+        command=command,
+        flow_run=env.get(FLOW_RUN_VARIABLE),
+    )
+
+
+def marked_processes(mark: str) -> list[StackProcess]:
+    """Every live process carrying ``mark`` (this one excepted), by pid."""
+    if not can_track_processes():
+        return []
+    found = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        if _environment(int(entry.name)).get(MARK) == mark:
+            process = read_process(int(entry.name))
+            if process is not None:
+                found.append(process)
+    return sorted(found, key=lambda process: process.pid)
+
+
+def flow_runs(mark: str) -> list[StackProcess]:
+    return [process for process in marked_processes(mark) if process.role == "flow run"]
+
+
+def signal_all(processes: Iterable[StackProcess], signum: signal.Signals) -> list[StackProcess]:
+    """Send ``signum`` to each; returns those it could not reach for want of permission."""
+    refused = []
+    for process in processes:
+        try:
+            process.signal(signum)
+        except PermissionError:
+            refused.append(process)
+    return refused
+
+
+def wait_gone(processes: Iterable[StackProcess], timeout: float) -> list[StackProcess]:
+    """Wait up to ``timeout`` seconds for the processes to end; returns those still alive."""
+    deadline = time.monotonic() + timeout
+    left = [process for process in processes if process.alive()]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [process for process in left if process.alive()]
+    return left
+
+
+def finish_flow_runs(mark: str, grace: float) -> tuple[list[StackProcess], list[StackProcess]]:
+    """SIGTERM every flow run of the stack (one that starts meanwhile too) and give them
+    ``grace`` seconds to end, then SIGKILL their process groups; returns the runs asked
+    to stop and those that had to be killed."""
+    deadline = time.monotonic() + grace
+    asked: dict[tuple[int, int], StackProcess] = {}
+    running = flow_runs(mark)
+    while running:
+        fresh = [run for run in running if (run.pid, run.started) not in asked]
+        signal_all(fresh, signal.SIGTERM)
+        asked.update(((run.pid, run.started), run) for run in fresh)
+        if time.monotonic() >= deadline:
+            signal_all(running, signal.SIGKILL)
+            wait_gone(running, 5.0)
+            return list(asked.values()), running
+        time.sleep(0.2)
+        running = flow_runs(mark)
+    return list(asked.values()), []
 
 
 def prefect_command(*args: str) -> list[str]:

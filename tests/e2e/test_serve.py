@@ -108,6 +108,9 @@ def test_serve_brings_up_the_ui_with_sign_in_and_every_deployment(tmp_path: Path
                 proc.kill()
                 raise
     assert code == 0, output.read_text(errors="replace")[-3000:]
-    assert "stopping the worker and the server" in output.read_text(errors="replace")
+    said = output.read_text(errors="replace")
+    assert "stopping the flow runs, the worker and the server" in said
+    assert said.rstrip().endswith("stopped"), said[-3000:]
+    assert not (tmp_path / "home" / "prefect" / "serve.pids").exists()
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5)
