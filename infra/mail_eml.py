@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from email.utils import parseaddr
@@ -94,17 +93,22 @@ class EmlFolderTransport:
             data = self.writer.write(msg)
         except BadAddressError as exc:
             return DeliveryResult(msg.key, DeliveryStatus.failed, str(exc), tried=False)
-        target = self.folder / eml_filename(msg.key)
+        name = eml_filename(msg.key)
+        target = self.folder / name
+        # A claimed message has one writer at a time; the pid keeps two runs' temp files
+        # apart should a crashed run's lease run out while it still lives.
+        temp = str(self.folder / f".{name}.{os.getpid()}.tmp")
         try:
-            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as exc:
             raise FolderUnusable(self._unusable(exc)) from exc
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            _write_all(fd, data)
         except OSError as exc:
             _unlink(temp)
             raise FolderUnusable(self._unusable(exc)) from exc
+        finally:
+            os.close(fd)
         try:
             os.replace(temp, target)
         except OSError as exc:
@@ -114,6 +118,12 @@ class EmlFolderTransport:
 
     def _unusable(self, exc: OSError) -> str:
         return f"mail folder {self.folder} cannot be written: {exc}"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _unlink(path: str) -> None:

@@ -7,6 +7,7 @@ stderr, never a traceback), 2 usage.
 """
 
 import sys
+from importlib import import_module
 from typing import NoReturn
 
 import typer
@@ -14,43 +15,69 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer._click.exceptions import ClickException  # Typer's own Click, which it raises
 
 from domain.errors import DomainError
-from flows.cli.applications import applications_app
-from flows.cli.assessment import assessment_app
-from flows.cli.audit import audit
-from flows.cli.cycle import cycle_app
 from flows.cli.hints import hint_for
-from flows.cli.members import members_app
-from flows.cli.notifications import notifications_app
-from flows.cli.operations import db_app, demo, tick
-from flows.cli.pairings import pairings_app
-from flows.cli.rematch import repairing_app
 from flows.cli.support import emit, err
-from flows.cli.tasks import tasks_app
 from flows.prefect_server import PrefectStackError
-from flows.serve import serve_command
 from infra import db
 from infra.settings import Settings
 
-app = typer.Typer(
-    help="Run the Core Mentoring Program's annual cycle: call for applications → "
-    "pairing → orientation → six months of mentoring (December–June) → assessment.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+# name -> (module, attribute): a sub-app (a Typer) or a command (a function), in the
+# order ``mentoring --help`` lists them. Only the one a command line names is imported, so
+# ``mentoring notifications deliver`` does not load the solver, plotly or Prefect.
+PARTS: dict[str, tuple[str, str]] = {
+    "db": ("flows.cli.operations", "db_app"),
+    "cycle": ("flows.cli.cycle", "cycle_app"),
+    "members": ("flows.cli.members", "members_app"),
+    "applications": ("flows.cli.applications", "applications_app"),
+    "pairings": ("flows.cli.pairings", "pairings_app"),
+    "notifications": ("flows.cli.notifications", "notifications_app"),
+    "tasks": ("flows.cli.tasks", "tasks_app"),
+    "assessment": ("flows.cli.assessment", "assessment_app"),
+    "repairing": ("flows.cli.rematch", "repairing_app"),
+    "serve": ("flows.serve", "serve_command"),
+    "demo": ("flows.cli.operations", "demo"),
+    "tick": ("flows.cli.operations", "tick"),
+    "audit": ("flows.cli.audit", "audit"),
+}
+
+
+HELP = (
+    "Run the Core Mentoring Program's annual cycle: call for applications → pairing → "
+    "orientation → six months of mentoring (December–June) → assessment."
 )
-app.add_typer(db_app, name="db")
-app.add_typer(cycle_app, name="cycle")
-app.add_typer(members_app, name="members")
-app.add_typer(applications_app, name="applications")
-app.add_typer(pairings_app, name="pairings")
-app.add_typer(notifications_app, name="notifications")
-app.add_typer(tasks_app, name="tasks")
-app.add_typer(assessment_app, name="assessment")
-app.add_typer(repairing_app, name="repairing")
-app.command("serve")(serve_command)
-app.command("demo")(demo)
-app.command("tick")(tick)
-app.command("audit")(audit)
+
+
+def _program() -> None:
+    """The program itself does nothing: each command does its part."""
+
+
+def build_app(args: list[str] | None = None) -> typer.Typer:
+    """The command line with every part, or only the one ``args`` names first."""
+    app = typer.Typer(
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+    )
+    # A callback keeps one loaded command a subcommand (``mentoring audit 2026``), where
+    # Typer would otherwise make a lone command the whole program.
+    app.callback(help=HELP)(_program)
+    named = args[0] if args and args[0] in PARTS else None
+    for name, (module, attribute) in PARTS.items():
+        if named not in (None, name):
+            continue
+        part = getattr(import_module(module), attribute)
+        if isinstance(part, typer.Typer):
+            app.add_typer(part, name=name)
+        else:
+            app.command(name)(part)
+    return app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``flows.cli.app.app``: the whole command line, for tests and documentation."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 def main() -> None:
@@ -64,7 +91,7 @@ def main() -> None:
     args = sys.argv[1:]
     as_json = "--json" in args
     try:
-        code = app(args=args, standalone_mode=False)
+        code = build_app(args)(args=args, standalone_mode=False)
     except DomainError as refusal:
         _fail(f"error: {refusal}{hint_for(refusal)}", 1, as_json)
     except (OperationalError, ProgrammingError) as failure:

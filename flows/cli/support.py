@@ -27,7 +27,6 @@ from rich.text import Text
 from domain.calendar import DEFAULT_TIMEZONE, zone
 from domain.cycle_states import DESCRIPTIONS, FORWARD_EVENTS, CycleEvent
 from domain.values import InvalidValue, cycle_year
-from flows.usecases import cycles as cycle_cases
 from infra.uow import UnitOfWork
 
 # No emoji codes: a stored ":warning:" is shown as typed, as --json has it.
@@ -69,6 +68,8 @@ def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
 
 def cycle_zone(year: int) -> ZoneInfo:
     """The time zone of cycle ``year``: the committee's zone for that cycle."""
+    from flows.usecases import cycles as cycle_cases  # only the commands that read times
+
     return zone(cycle_cases.describe(uow(), year).timezone)
 
 
