@@ -260,6 +260,10 @@ class SmtpTransport:
         """The fate of a message whose last attempt failed for now."""
         halt = run.halted()
         if halt is not None:
+            if failure.connecting and run.sessions.opened == 0:
+                # The run ended while waiting to reconnect to a server it never reached:
+                # that, not the deadline, is why nothing went out.
+                halt = run.block(failure.detail)
             if not tried:
                 return DeliveryResult(msg.key, DeliveryStatus.released, halt, tried=False)
             detail = f"{failure.detail} (not tried again: {halt.removeprefix('not tried: ')})"

@@ -49,6 +49,8 @@ def notifications_deliver(as_json: JsonOption = False) -> None:
     if counts.blocked:
         err.print(f"error: {counts.blocked}; the messages not sent stay queued")
         raise typer.Exit(1)
+    if counts.halted and not stop.is_set():
+        err.print(f"note: {counts.halted}; the messages not sent stay queued for the next run")
     if stop.is_set():
         err.print("stopped: the messages not sent stay queued for the next delivery")
         raise typer.Exit(130)

@@ -27,11 +27,14 @@ class DeliveryCounts:
     failed: int
     pending: int
     blocked: str | None = None
+    halted: str | None = None  # why the run stopped early (deadline, stop), if it did
 
     def as_dict(self) -> dict[str, Any]:
         counts: dict[str, Any] = {"sent": self.sent, "failed": self.failed, "pending": self.pending}
         if self.blocked is not None:
             counts["blocked"] = self.blocked
+        if self.halted is not None:
+            counts["halted"] = self.halted
         return counts
 
 
@@ -152,6 +155,7 @@ def deliver(
         blocked = report.blocked
         if blocked or report.released:
             break
+    halt = None if blocked else halted(deadline, stop)
     with uow:
         uow.outbox.release(recorder.token)
         uow.commit()
@@ -167,11 +171,13 @@ def deliver(
                 touched=("messages",),
             )
         uow.commit()
+    pending = pending_count(uow)
     return DeliveryCounts(
         sum(c[DeliveryStatus.sent] for c in outcomes.values()),
         sum(c[DeliveryStatus.failed] for c in outcomes.values()),
-        pending_count(uow),
+        pending,
         blocked,
+        halt.removeprefix("not tried: ") if halt and pending else None,
     )
 
 

@@ -5,6 +5,7 @@ Against a real SMTP server (aiosmtpd on 127.0.0.1) that stalls, and the .eml fol
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from pathlib import Path
@@ -186,7 +187,10 @@ def test_stop_cuts_a_backoff_short() -> None:
     report = SmtpTransport(settings).deliver(checkin_reminders(4), recorder, stop=stop)
 
     assert time.monotonic() - started < 0.3 + SLACK
-    assert report.released == 4 and report.blocked is None  # stopped before concluding
+    # Stopped during the wait to reconnect: nothing went out because the server was never
+    # reached, and the report says so rather than blaming the stop alone.
+    assert report.released == 4
+    assert report.blocked is not None and "unreachable" in report.blocked
 
 
 def test_flush_follows_results_and_ends_the_run(tmp_path: Path) -> None:
@@ -236,3 +240,18 @@ def test_an_eml_folder_that_cannot_be_written_blocks_the_run(tmp_path: Path) -> 
     assert report.blocked is not None
     assert report.blocked.startswith(f"mail folder {not_a_folder} cannot be written")
     assert not any(r.tried for r in recorder.results)
+
+
+def test_a_server_down_for_a_whole_short_run_is_said() -> None:
+    """A deadline that ends the run during the reconnect waits still names the server."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    settings = MailSettings(host="127.0.0.1", port=port, connections=2, timeout=1.0)
+    results: list[DeliveryResult] = []
+    report = SmtpTransport(settings).deliver(
+        checkin_reminders(5), results.append, deadline=time.monotonic() + 2.0
+    )
+    assert report.released == 5 and not any(r.tried for r in results)
+    assert report.blocked is not None
+    assert report.blocked.startswith(f"mail server 127.0.0.1:{port} is unreachable")
