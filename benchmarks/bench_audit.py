@@ -8,7 +8,9 @@ Setup writes rows in bulk, not through the CLI: cycle 2026 with 10,000 participa
 pairs), its outbox (~155,000 messages with bodies of realistic size), tasks, survey answers
 and 100,000 audit records; before it, nine earlier cycles of 100,000 records each, so the
 log holds 1,000,000 records chained with :func:`domain.audit.seal`. Each measurement then
-runs in a fresh subprocess, so its peak memory (``ru_maxrss``) is its own. Not a test.
+runs in a fresh subprocess, so its peak memory (``ru_maxrss``) is its own; ``audit verify``
+is measured as it runs, with an anchor at the head, and the chain alone (without the table
+digests). ``--reuse`` measures a database built earlier (by older code, too). Not a test.
 """
 
 import argparse
@@ -33,7 +35,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_rows import BATCH, bulk, wipe
-from domain.audit import GENESIS, seal
+from domain.audit import GENESIS, Anchor, seal, verify_rows
 from domain.calendar import CycleCalendar
 from domain.cycle import Cycle
 from domain.cycle_states import TARGET_OF, CycleEvent, CycleState
@@ -56,6 +58,7 @@ from infra.tables import (
 from infra.uow import UnitOfWork
 
 YEAR = 2026
+MEASURES = ("story", "as-of", "verify", "verify-anchor", "chain")
 AS_OF = datetime(2027, 3, 15, 12, tzinfo=UTC)
 _BODY = (
     "Dear {name},\n\nThis is a message from the Core Mentoring Program about your "
@@ -387,9 +390,13 @@ def measure(url: str, what: str, repeat: int) -> dict[str, Any]:
     times, size, detail = [], 0, ""
     for _ in range(repeat):
         start = time.perf_counter()
-        if what == "verify":
-            check = audit_cases.verify(uow)
+        if what in VERIFYING:
+            check = audit_cases.verify(uow, head_anchor(uow) if what == "verify-anchor" else ())
             detail = f"{check.records:,} records, {len(check.problems)} problem(s)"
+        elif what == "chain":
+            with uow:
+                problems = verify_rows(uow.audit.chain_rows(), uow.audit.head())
+            detail = f"{len(problems)} problem(s)"
         else:
             told = story(uow, YEAR, AS_OF if what == "as-of" else None)
             size = len(json.dumps(told.as_dict(), indent=2, default=str))
@@ -401,6 +408,17 @@ def measure(url: str, what: str, repeat: int) -> dict[str, Any]:
             )
         times.append(time.perf_counter() - start)
     return {"what": what, "times": times, "peak_mb": peak_mb(), "detail": detail}
+
+
+VERIFYING = ("verify", "verify-anchor")
+
+
+def head_anchor(uow: UnitOfWork) -> list[Anchor]:
+    """The head as ``audit anchor`` gives it, for ``verify --anchor`` to replay the whole
+    chain up to (the anchor furthest from the genesis there can be)."""
+    with uow:
+        head = uow.audit.head()
+    return [] if head is None else [Anchor(*head)]
 
 
 def peak_mb() -> float:
@@ -481,7 +499,7 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="measure a database an earlier run built"
     )
-    parser.add_argument("--measure", choices=("story", "as-of", "verify"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=MEASURES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.database_url, args.measure, args.repeat)))
@@ -510,9 +528,11 @@ def main() -> None:
             "story": f"`audit {YEAR} --json` (story + JSON)",
             "as-of": f"`audit {YEAR} --as-of {AS_OF:%Y-%m-%dT%H:%M}Z --json`",
             "verify": "`audit verify` (chain + table digests)",
+            "verify-anchor": "`audit verify --anchor HEAD` (the same, replayed to the head)",
+            "chain": "the chain alone (plain columns in batches, no table digests)",
         }
-        for what in ("story", "as-of", "verify"):
-            repeat = 1 if what == "verify" else args.repeat
+        for what in MEASURES:
+            repeat = 1 if what in (*VERIFYING, "chain") else args.repeat
             r = in_subprocess(url, what, repeat)
             print(
                 f"| {labels[what]} | {r['times'][0]:.2f} | {statistics.median(r['times']):.2f} "

@@ -1,5 +1,6 @@
-"""``mentoring audit``: a cycle's whole story (as it stands, or as of a moment), and
-``audit verify``, the integrity check of the whole log."""
+"""``mentoring audit``: a cycle's whole story (as it stands, or as of a moment);
+``audit verify``, the integrity check of the whole log (held to anchors kept outside the
+database with ``--anchor``); and ``audit anchor``, the head to keep."""
 
 import sys
 from typing import Annotated
@@ -7,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from domain.audit import Anchor, InvalidAnchor
 from flows.cli.support import (
     JsonOption,
     PlainTable,
@@ -27,9 +29,11 @@ def audit(
     year_or_verify: Annotated[
         str,
         typer.Argument(
-            metavar="YEAR|verify",
-            help="A cycle's year for its history, or [bold]verify[/bold] to check the whole "
-            "log's integrity (exit 1 and where, if a record was altered, deleted or reordered).",
+            metavar="YEAR|verify|anchor",
+            help="A cycle's year for its history; [bold]verify[/bold] to check the whole "
+            "log's integrity (exit 1 and where, if a record was altered, deleted or "
+            "reordered); [bold]anchor[/bold] to print the head (SEQ:HASH) to keep outside "
+            "the database.",
         ),
     ],
     as_of: Annotated[
@@ -49,21 +53,44 @@ def audit(
             help="text: tables for the terminal; md or html: a document for the records; json.",
         ),
     ] = "text",
+    anchors: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--anchor",
+            metavar="SEQ:HASH",
+            help="With verify: an anchor printed earlier by [bold]audit anchor[/bold]; the "
+            "log must still hold exactly the records up to SEQ it held then (repeat for "
+            "several anchors: a rewrite is then placed between the last that holds and "
+            "the first that does not).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """A cycle's whole story, or [bold]audit verify[/bold].
+    """A cycle's whole story, [bold]audit verify[/bold], or [bold]audit anchor[/bold].
 
     The story in order — transitions (who, how, why, which flow run),
     applications received and refused, pairing decisions, messages by kind (queued, sent,
     failed), tasks (done, overdue). With --as-of, the
-    cycle as it stood at that moment: its state, its counts and who was paired."""
+    cycle as it stood at that moment: its state, its counts and who was paired.
+
+    [bold]audit anchor[/bold] prints the head (sequence and hash) once the whole log
+    verifies: keep it outside the database (the yearly report, a mail to the committee
+    list); [bold]audit verify --anchor SEQ:HASH[/bold] later proves the log still extends
+    it, which catches even a rewrite whose hashes were all recomputed."""
+    if anchors and year_or_verify != "verify":
+        raise typer.BadParameter("only `audit verify` takes anchors", param_hint="--anchor")
     if year_or_verify == "verify":
-        _verify(as_json)
+        _verify([_anchor(text) for text in anchors or ()], as_json)
+        return
+    if year_or_verify == "anchor":
+        _take_anchor(as_json)
         return
     try:
         year = checked_year(int(year_or_verify))
     except ValueError:
-        raise typer.BadParameter(f"{year_or_verify!r}: give a year (2026) or 'verify'") from None
+        raise typer.BadParameter(
+            f"{year_or_verify!r}: give a year (2026), 'verify' or 'anchor'"
+        ) from None
     if fmt not in ("text", "md", "html", "json"):
         raise typer.BadParameter(f"{fmt!r}: choose text, md, html or json", param_hint="--format")
     moment = parse_when(as_of, lambda: cycle_zone(year))
@@ -71,19 +98,50 @@ def audit(
     print_story(told, "json" if as_json else fmt)
 
 
-def _verify(as_json: bool) -> None:
-    check = audit_cases.verify(uow())
-    emit(
-        check.as_dict(),
-        as_json,
-        lambda: out.print(
-            f"audit log intact: {check.records} records"
-            if check.ok
-            else "\n".join(f"[red]TAMPERED[/red] {escape(str(p))}" for p in check.problems)
-        ),
-    )
+def _anchor(text: str) -> Anchor:
+    try:
+        return Anchor.parse(text)
+    except InvalidAnchor as refusal:
+        raise typer.BadParameter(
+            f"{refusal} (as `mentoring audit anchor` prints it)", param_hint="--anchor"
+        ) from None
+
+
+def _verify(anchors: list[Anchor], as_json: bool) -> None:
+    check = audit_cases.verify(uow(), anchors)
+    emit(check.as_dict(), as_json, lambda: _print_check(check))
     if not check.ok:
         raise typer.Exit(1)
+
+
+def _print_check(check: audit_cases.AuditCheck) -> None:
+    if check.ok:
+        held = f"; it extends anchor {', '.join(map(str, check.anchors))}" if check.anchors else ""
+        say(f"audit log intact: {check.records} records{held}")
+    else:
+        lines = (f"[red]TAMPERED[/red] {escape(str(p))}" for p in check.problems)
+        out.print("\n".join(lines), soft_wrap=True, highlight=False)
+
+
+def _take_anchor(as_json: bool) -> None:
+    taken = audit_cases.take_anchor(uow())
+    emit(taken.as_dict(), as_json, lambda: _print_anchor(taken))
+    if taken.anchor is None:
+        raise typer.Exit(1)
+
+
+def _print_anchor(taken: audit_cases.AnchorTaken) -> None:
+    if taken.anchor is None:
+        _print_check(taken.check)
+        say("no anchor given: the log does not verify, and an anchor now would vouch for it")
+        return
+    when = f" (record {taken.anchor.seq}, {taken.at.isoformat()})" if taken.at else ""
+    say(str(taken.anchor))
+    say(
+        f"the audit log's head{when}: keep this line outside the database (the yearly "
+        "report, a mail to the committee list); `mentoring audit verify --anchor SEQ:HASH` "
+        "proves the log still extends it"
+    )
 
 
 def print_story(told: CycleStory, fmt: str) -> None:

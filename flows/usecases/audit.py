@@ -1,11 +1,11 @@
-"""Reading the audit log: a cycle's history, and the integrity check."""
+"""Reading the audit log: a cycle's history, the integrity check, and the anchor."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.audit import AuditRecord, ChainProblem
+from domain.audit import Anchor, AuditRecord, ChainProblem, EmptyLog
 from domain.cycle_states import CycleState
 from infra.seals import TableProblem
 from infra.uow import UnitOfWork
@@ -113,21 +113,70 @@ def history(uow: UnitOfWork, year: int, as_of: datetime | None = None) -> CycleH
 
 @dataclass(frozen=True)
 class AuditCheck:
-    """What ``audit verify`` found: how many records it checked, and every break."""
+    """What ``audit verify`` found: how many records it checked, the anchors it held the
+    log to, and every break."""
 
     records: int
     problems: list[ChainProblem | TableProblem]
+    anchors: tuple[Anchor, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "records": self.records, "problems": [str(p) for p in self.problems]}
+        """``ok``, ``records`` and ``problems``; ``anchors`` too when it was held to any."""
+        held = {"anchors": [str(a) for a in self.anchors]} if self.anchors else {}
+        return (
+            {"ok": self.ok, "records": self.records}
+            | held
+            | {"problems": [str(p) for p in self.problems]}
+        )
 
 
-def verify(uow: UnitOfWork) -> AuditCheck:
-    """Check the whole chain and every audited table against its last recorded digest."""
+def verify(uow: UnitOfWork, anchors: Sequence[Anchor] = ()) -> AuditCheck:
+    """Check the whole chain, that it still extends every anchor, and every audited table
+    against its last recorded digest. An anchor beyond the log's last record is refused
+    before anything is read: there is nothing there to hold it to."""
     with uow:
-        problems = uow.audit.verify()
-        return AuditCheck(uow.audit.head_seq(), problems)
+        last = uow.audit.last_seq()
+        for anchor in anchors:
+            anchor.check_within(last)
+        problems = uow.audit.verify(anchors)
+        return AuditCheck(uow.audit.head_seq(), problems, tuple(anchors))
+
+
+@dataclass(frozen=True)
+class AnchorTaken:
+    """``audit anchor``: the head to keep outside the database, given only when the whole
+    log verifies against it (an anchor of a tampered log would vouch for the tampering)."""
+
+    check: AuditCheck
+    anchor: Anchor | None
+    at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.anchor is None:
+            return self.check.as_dict() | {"anchor": None}
+        return {
+            "ok": True,
+            "anchor": str(self.anchor),
+            "seq": self.anchor.seq,
+            "hash": self.anchor.hash,
+            "at": self.at.isoformat() if self.at else None,
+        }
+
+
+def take_anchor(uow: UnitOfWork) -> AnchorTaken:
+    """The stored head as an anchor, once the whole log verifies: a chain intact from the
+    genesis that ends at the head replays to the head's hash, so the anchor vouches for
+    exactly the records there are."""
+    with uow:
+        head = uow.audit.head()
+        if head is None or head[0] < 1:
+            raise EmptyLog("the audit log is empty: there is nothing to anchor yet")
+        check = AuditCheck(head[0], uow.audit.verify())
+        record = uow.audit.record(head[0])
+        if not check.ok or record is None:
+            return AnchorTaken(check, None, None)
+        return AnchorTaken(check, Anchor(*head), record.at)

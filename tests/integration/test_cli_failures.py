@@ -252,6 +252,7 @@ READERS = (
     ("cycle", "show", "2026"),
     ("audit", "2026"),
     ("audit", "verify"),
+    ("audit", "anchor"),
     ("tasks", "list", "2026"),
     ("notifications", "list"),
     ("tick",),
