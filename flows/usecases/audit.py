@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.audit import AuditRecord, ChainProblem
 from domain.cycle_states import CycleState
-from infra.seals import TableProblem
+from infra.seal_book import SealProblem
 from infra.uow import UnitOfWork
 
 
@@ -116,7 +116,7 @@ class AuditCheck:
     """What ``audit verify`` found: how many records it checked, and every break."""
 
     records: int
-    problems: list[ChainProblem | TableProblem]
+    problems: list[ChainProblem | SealProblem]
 
     @property
     def ok(self) -> bool:
@@ -127,7 +127,7 @@ class AuditCheck:
 
 
 def verify(uow: UnitOfWork) -> AuditCheck:
-    """Check the whole chain and every audited table against its last recorded digest."""
+    """Check the whole chain, and every sealed row against what the program wrote."""
     with uow:
         problems = uow.audit.verify()
         return AuditCheck(uow.audit.head_seq(), problems)

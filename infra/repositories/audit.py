@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.audit import GENESIS, AuditRecord, ChainProblem, seal, verify_chain
-from infra import seals
+from infra.seal_book import SealBook, SealProblem
+from infra.seal_book import problems as seal_problems
 from infra.tables import AuditHeadRow, AuditRow
 
 HEAD_ID = 1
@@ -33,14 +34,15 @@ class AuditLog:
         at: datetime,
         actor: str,
         fields: Mapping[str, object],
-        touched: Iterable[str] = (),
     ) -> AuditRecord:
-        """Add one record, chained to the current head.
+        """Add one record, chained to the current head, committing to the seals of every
+        row the transaction wrote since the last record (``infra.seal_book``).
 
         The head row is locked (``FOR UPDATE`` on PostgreSQL; SQLite holds the write lock
         from ``BEGIN IMMEDIATE``) so concurrent writers append one after the other.
         """
         session = self.session
+        session.flush()
         head = session.scalars(
             select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).with_for_update()
         ).one_or_none()
@@ -49,8 +51,9 @@ class AuditLog:
             session.add(head)
         seq = head.seq + 1
         clean = dict(fields)
-        if touched and cycle_year is not None:
-            clean["digests"] = seals.digests(session, touched, cycle_year)
+        sealed = SealBook.of(session).seal(session, seq)
+        if sealed is not None:
+            clean["seals"] = sealed
         digest = seal(seq, kind, cycle_year, at, actor, clean, head.hash)
         row = AuditRow(
             seq=seq,
@@ -107,25 +110,22 @@ class AuditLog:
             query = query.where(AuditRow.at <= as_of)
         return {kind: int(n) for kind, n in self.session.execute(query).all()}
 
-    def verify(self) -> list[ChainProblem | seals.TableProblem]:
-        """Recompute the whole chain and compare it with the stored head; then check each
-        audited table against the digest its last audit record holds."""
+    def verify(self) -> list[ChainProblem | SealProblem]:
+        """Recompute the whole chain and compare it with the stored head; then check every
+        sealed row against its latest seal, and each record's seals against its digest."""
         session = self.session
         head = session.get(AuditHeadRow, HEAD_ID)
-        latest: dict[tuple[str, int], tuple[int, str]] = {}
+        committed: dict[int, str] = {}
 
         def remembering() -> Iterator[AuditRecord]:
             for record in self.records():
-                recorded = record.fields.get("digests")
-                if isinstance(recorded, dict) and record.cycle_year is not None:
-                    for table, value in recorded.items():
-                        latest[(table, record.cycle_year)] = (record.seq, str(value))
+                sealed = record.fields.get("seals")
+                if isinstance(sealed, dict):
+                    committed[record.seq] = str(sealed.get("digest"))
                 yield record
 
-        problems: list[ChainProblem | seals.TableProblem] = list(
+        problems: list[ChainProblem | SealProblem] = list(
             verify_chain(remembering(), (head.seq, head.hash) if head else None)
         )
-        for (table, year), (seq, value) in sorted(latest.items()):
-            if seals.digest(session, table, year) != value:
-                problems.append(seals.TableProblem(table, year, seq))
+        problems.extend(seal_problems(session, committed))
         return problems

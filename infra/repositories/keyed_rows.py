@@ -6,6 +6,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from infra.seal_book import SealBook, facets_of, keys_of
 from infra.tables import Base, check_fits
 
 BATCH = 1000
@@ -37,5 +38,7 @@ def insert_new(session: Session, table: type[Base], rows: list[dict[str, Any]]) 
         fresh = [r for r in chunk if r["key"] not in known] if known else chunk
         if fresh:
             session.execute(statement, fresh)
+            for facet in facets_of(table):
+                SealBook.of(session).note(facet, keys_of(facet, fresh))
         added += len(fresh)
     return added

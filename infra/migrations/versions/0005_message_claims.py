@@ -24,9 +24,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claim_token", sa.String(length=40), nullable=True))
-        batch_op.add_column(
-            sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
