@@ -401,3 +401,20 @@ def problems(session: Session, committed: Mapping[int, str]) -> list[SealProblem
             if sealed is not None:
                 found.append(SealProblem(facet.name, key, seq, "was deleted outside the program"))
     return found
+
+
+def never_sealed(session: Session, facet: Facet) -> list[RowKey]:
+    """Rows of a facet with no seal entry at all (written before seals existed)."""
+    entries = _ENTRIES.c
+    sealed = {
+        k
+        for (k,) in session.execute(
+            select(entries.row_key).where(entries.facet == facet.name).distinct()
+        )
+    }
+    key_cols = facet.key_columns
+    return [
+        tuple(row)
+        for row in session.execute(select(*key_cols).order_by(*key_cols))
+        if key_text(tuple(row)) not in sealed
+    ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.audit import AuditRecord, ChainProblem
 from domain.cycle_states import CycleState
+from infra import seal_book
 from infra.seal_book import SealProblem
 from infra.uow import UnitOfWork
 
@@ -131,3 +132,31 @@ def verify(uow: UnitOfWork) -> AuditCheck:
     with uow:
         problems = uow.audit.verify()
         return AuditCheck(uow.audit.head_seq(), problems)
+
+
+SEALS_REVISION = "0006"
+
+
+def seal_existing(uow: UnitOfWork, before_revision: str | None, now: datetime) -> int:
+    """After a migration from before row seals, seal the rows already there, as they are,
+    under one audit record; returns how many. Rows that have a seal are never touched, so
+    this blesses no edit of a sealed row (see README, *The audit log*)."""
+    if before_revision is None or before_revision >= SEALS_REVISION:
+        return 0
+    with uow:
+        book = seal_book.SealBook.of(uow.session)
+        count = 0
+        for facet in seal_book.FACETS:
+            keys = seal_book.never_sealed(uow.session, facet)
+            book.note(facet, keys)
+            count += len(keys)
+        if count:
+            uow.audit.append(
+                kind="rows_sealed",
+                cycle_year=None,
+                at=now,
+                actor="db upgrade",
+                fields={"rows": count, "why": "written before row seals (migration 0006)"},
+            )
+            uow.commit()
+        return count

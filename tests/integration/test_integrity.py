@@ -16,6 +16,7 @@ from infra.seal_book import FACETS, NOT_SEALED_COLUMNS, NOT_SEALED_TABLES, SealB
 from infra.tables import Base
 from infra.uow import UnitOfWork
 from tests.builders import paired_cycle
+from tests.cli import mentoring
 
 FIRST_MESSAGE = "(SELECT MIN(id) FROM messages)"
 # facet -> (edit, delete, insert): each a statement an insider with write access could run.
@@ -196,4 +197,28 @@ def test_an_inserted_settings_row_is_caught(
     problems = [str(p) for p in audit.verify(uow).problems]
     assert problems == [
         "cycle_settings row [2027] was inserted outside the program (differs from no audit record)"
+    ]
+
+
+def test_an_upgrade_seals_the_rows_written_before_seals_and_nothing_after(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db.upgrade(url, "0005")
+    _tamper(
+        url,
+        "INSERT INTO members (member_id, first_name, last_name, email, institution, "
+        "membership_expires, updated_at) VALUES ('C100001', 'Ada', 'Lovelace', "
+        "'ada@example.org', 'Analytical Library', '2030-01-01', '2026-07-01 00:00:00')",
+    )
+    upgraded = mentoring("db", "upgrade", "--json", env={"MENTORING_DATABASE_URL": url})
+    assert upgraded.code == 0, upgraded.stderr
+    assert (upgraded.json["from_revision"], upgraded.json["rows_sealed"]) == ("0005", 1)
+    again = mentoring("db", "upgrade", "--json", env={"MENTORING_DATABASE_URL": url})
+    assert again.json["rows_sealed"] == 0
+    uow = UnitOfWork(db.session_factory(url))
+    assert audit.verify(uow).problems == []
+    _tamper(url, "UPDATE members SET email = 'evil@attacker.example'")
+    assert [str(p) for p in audit.verify(uow).problems] == [
+        'members row ["C100001"] was changed outside the program (differs from audit record 1)'
     ]
