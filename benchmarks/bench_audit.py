@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,9 +43,11 @@ from domain.followups import TaskAudience
 from domain.notifications import MessageStatus
 from domain.pairing_status import PairingSetStatus, PairStatus
 from flows.usecases import audit as audit_cases
+from flows.usecases import followups
 from flows.usecases.audit_story import story
-from infra import db, seals
+from infra import db, seal_book
 from infra.repositories.audit import HEAD_ID
+from infra.repositories.cycles import CycleRepository
 from infra.tables import (
     AssessmentResponseRow,
     AuditHeadRow,
@@ -53,12 +55,15 @@ from infra.tables import (
     MessageRow,
     PairingSetRow,
     PairRow,
+    SealEntryRow,
     TaskRow,
 )
 from infra.uow import UnitOfWork
 
 YEAR = 2026
-MEASURES = ("story", "as-of", "verify", "verify-anchor", "chain")
+SMALL_YEAR = 2027  # a small cycle beside it: an audited change must cost the same in both
+SMALL_PARTICIPANTS = 80
+MEASURES = ("story", "as-of", "verify", "verify-anchor", "chain", "change-large", "change-small")
 AS_OF = datetime(2027, 3, 15, 12, tzinfo=UTC)
 _BODY = (
     "Dear {name},\n\nThis is a message from the Core Mentoring Program about your "
@@ -339,17 +344,53 @@ def build(
             f"  history: cycle {year}, {chain.seq:,} records "
             f"({time.perf_counter() - started:.0f} s)"
         )
-    with uow:
-        assessed = Cycle(YEAR, CycleCalendar.default(YEAR), state=CycleState.assessed)
-        uow.cycles.add(assessed, datetime.now(UTC))
-        pairing = PairingSetRow(
-            cycle_year=YEAR,
-            status=PairingSetStatus.approved,
-            proposed_at=datetime(YEAR, 10, 15, tzinfo=UTC),
+    set_id = _cycle_rows(url, YEAR)
+    _pairs_and_mail(uow, set_id, YEAR, pairs, rng)
+    sent = uow_count(uow, MessageRow, YEAR)
+    say(f"  cycle {YEAR}: {sent:,} messages ({time.perf_counter() - started:.0f} s)")
+    events = cycle_events(YEAR, pairs, records, rng)
+    done = sum(kind == "task_done" for _, kind, _, _ in events)
+    made = bulk(uow, TaskRow, tasks(YEAR, pairs, done))
+    done = min(done, made)
+    made_answers = bulk(uow, AssessmentResponseRow, answers(YEAR, pairs, rng))
+    small = pairs_of(SMALL_PARTICIPANTS)
+    _pairs_and_mail(uow, _cycle_rows(url, SMALL_YEAR), SMALL_YEAR, small, rng)
+    bulk(uow, TaskRow, tasks(SMALL_YEAR, small, 0))
+    say(
+        f"  cycle {SMALL_YEAR}: {uow_count(uow, MessageRow, SMALL_YEAR):,} messages "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
+    sealed = seal_everything(url, chain.seq + len(events))
+    at, kind, actor, fields = events[-1]
+    events[-1] = (at, kind, actor, {**fields, "seals": sealed})
+    chain.write(YEAR, events)
+    say(
+        f"  cycle {YEAR}: {len(pairs):,} pairs, {made:,} tasks ({done:,} done), "
+        f"{made_answers:,} survey answers, {len(events):,} audit records; log holds "
+        f"{chain.seq:,} records ({time.perf_counter() - started:.0f} s)"
+    )
+
+
+def _cycle_rows(url: str, year: int) -> int:
+    """The cycle and its approved pairing set, written without the unit of work (whose
+    commit would seal and audit them between the bulk-written records)."""
+    with db.session_factory(url)() as session:
+        CycleRepository(session).add(
+            Cycle(year, CycleCalendar.default(year), state=CycleState.assessed), datetime.now(UTC)
         )
-        uow.session.add(pairing)
-        uow.commit()
-        set_id = pairing.id
+        pairing = PairingSetRow(
+            cycle_year=year,
+            status=PairingSetStatus.approved,
+            proposed_at=datetime(year, 10, 15, tzinfo=UTC),
+        )
+        session.add(pairing)
+        session.commit()
+        return pairing.id
+
+
+def _pairs_and_mail(
+    uow: UnitOfWork, set_id: int, year: int, pairs: list[tuple[str, str]], rng: random.Random
+) -> None:
     bulk(
         uow,
         PairRow,
@@ -365,23 +406,51 @@ def build(
             for n, (m, e) in enumerate(pairs)
         ),
     )
-    sent = bulk(uow, MessageRow, messages(YEAR, pairs, rng))
-    say(f"  cycle {YEAR}: {sent:,} messages ({time.perf_counter() - started:.0f} s)")
-    events = cycle_events(YEAR, pairs, records, rng)
-    done = sum(kind == "task_done" for _, kind, _, _ in events)
-    made = bulk(uow, TaskRow, tasks(YEAR, pairs, done))
-    done = min(done, made)
-    made_answers = bulk(uow, AssessmentResponseRow, answers(YEAR, pairs, rng))
+    bulk(uow, MessageRow, messages(year, pairs, rng))
+
+
+def uow_count(uow: UnitOfWork, model: type[MessageRow], year: int) -> int:
     with uow:
-        digests = seals.digests(uow.session, seals.AUDITED_TABLES, YEAR)
-    at, kind, actor, fields = events[-1]
-    events[-1] = (at, kind, actor, {**fields, "digests": digests})
-    chain.write(YEAR, events)
-    say(
-        f"  cycle {YEAR}: {len(pairs):,} pairs, {made:,} tasks ({done:,} done), "
-        f"{made_answers:,} survey answers, {len(events):,} audit records; log holds "
-        f"{chain.seq:,} records ({time.perf_counter() - started:.0f} s)"
-    )
+        return int(
+            uow.session.scalar(
+                select(func.count()).select_from(model).where(model.cycle_year == year)
+            )
+            or 0
+        )
+
+
+def seal_everything(url: str, seq: int) -> dict[str, object]:
+    """Seal every row as it stands, under audit record ``seq`` (the program seals each row
+    under the record of the change that wrote it; verify reads the same entries either
+    way, so its cost is the same), and return what that record commits to."""
+    listing: list[tuple[str, str, str | None]] = []
+    with db.session_factory(url)() as session:
+        for facet in seal_book.FACETS:
+            rows = list(seal_book.stored_rows(session, facet))
+            listing.extend((facet.name, key, digest) for key, digest in rows)
+        for start in range(0, len(listing), BATCH):
+            session.execute(
+                insert(SealEntryRow),
+                [
+                    {"seq": seq, "facet": facet, "row_key": key, "row_hash": digest}
+                    for facet, key, digest in listing[start : start + BATCH]
+                ],
+            )
+        session.commit()
+    return {"rows": len(listing), "digest": seal_book.entries_digest(listing)}
+
+
+def one_change(uow: UnitOfWork, year: int) -> str:
+    """An audited change in cycle ``year``: its first open task marked done."""
+    with uow:
+        task_id = uow.session.scalar(
+            select(func.min(TaskRow.id)).where(
+                TaskRow.cycle_year == year, TaskRow.done_at.is_(None)
+            )
+        )
+    if task_id is None:
+        raise SystemExit(f"cycle {year} has no open task left to mark done")
+    return followups.mark_done(uow, int(task_id), actor="benchmark")
 
 
 def measure(url: str, what: str, repeat: int) -> dict[str, Any]:
@@ -393,6 +462,8 @@ def measure(url: str, what: str, repeat: int) -> dict[str, Any]:
         if what in VERIFYING:
             check = audit_cases.verify(uow, head_anchor(uow) if what == "verify-anchor" else ())
             detail = f"{check.records:,} records, {len(check.problems)} problem(s)"
+        elif what in CHANGES:
+            one_change(uow, CHANGES[what])
         elif what == "chain":
             with uow:
                 problems = verify_rows(uow.audit.chain_rows(), uow.audit.head())
@@ -407,10 +478,13 @@ def measure(url: str, what: str, repeat: int) -> dict[str, Any]:
                 f"{told.tasks['total']['created']:,} tasks, JSON {size / 1e6:.1f} MB"
             )
         times.append(time.perf_counter() - start)
+    if what in CHANGES:
+        detail = f"{uow_count(uow, MessageRow, CHANGES[what]):,} messages in the cycle"
     return {"what": what, "times": times, "peak_mb": peak_mb(), "detail": detail}
 
 
 VERIFYING = ("verify", "verify-anchor")
+CHANGES = {"change-large": YEAR, "change-small": SMALL_YEAR}
 
 
 def head_anchor(uow: UnitOfWork) -> list[Anchor]:
@@ -527,9 +601,11 @@ def main() -> None:
         labels = {
             "story": f"`audit {YEAR} --json` (story + JSON)",
             "as-of": f"`audit {YEAR} --as-of {AS_OF:%Y-%m-%dT%H:%M}Z --json`",
-            "verify": "`audit verify` (chain + table digests)",
+            "verify": "`audit verify` (chain + row seals)",
             "verify-anchor": "`audit verify --anchor HEAD` (the same, replayed to the head)",
-            "chain": "the chain alone (plain columns in batches, no table digests)",
+            "chain": "the chain alone (plain columns in batches, no row seals)",
+            "change-large": f"one audited change (a task done) in cycle {YEAR}",
+            "change-small": f"one audited change (a task done) in cycle {SMALL_YEAR}",
         }
         for what in MEASURES:
             repeat = 1 if what in (*VERIFYING, "chain") else args.repeat

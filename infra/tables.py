@@ -50,6 +50,8 @@ KEY_MAX = 512
 """A message key: year, kind, recipient (a member id, or an address of up to
 ``EMAIL_MAX`` for an applicant refused without one) and a discriminator of up to two
 member ids; 4 + 40 + 320 + 2 × 64 and separators stay under it."""
+SEAL_KEY_MAX = KEY_MAX + 8
+"""A sealed row's key as JSON: the longest is a message key, quoted in brackets."""
 DONE_BY_MAX = ACTOR_MAX + 50
 """Who did a task: an actor and a short note such as " (pair dissolved)"."""
 ID_RANGE = range(1, 2**31)
@@ -251,6 +253,21 @@ class MessageRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_messages_status_id", "status", "id"),)
+
+
+class SealEntryRow(Base):
+    """A row's seal: its hash as the program wrote it, under the audit record of that write
+    (``row_hash`` NULL: the program deleted it). See ``infra.seal_book``."""
+
+    __tablename__ = "seal_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    facet: Mapped[str] = mapped_column(String(32))
+    row_key: Mapped[str] = mapped_column(String(SEAL_KEY_MAX))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_seal_entries_row", "facet", "row_key", "id"),)
 
 
 class TaskRow(Base):

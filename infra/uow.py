@@ -1,12 +1,14 @@
 """A unit of work: one database transaction that rolls back unless committed, with the
 repositories the use cases ask for what they need."""
 
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from infra import seal_book
 from infra.db import session_factory
 from infra.repositories.applications import ApplicationRepository
 from infra.repositories.assessment import ResponseRepository
@@ -55,6 +57,7 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         session = self.session = self._factory()
+        seal_book.watch(session)
         self.cycles = CycleRepository(session)
         self.members = MemberRepository(session)
         self.applications = ApplicationRepository(session)
@@ -77,7 +80,20 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Make every change of the block happen at once; a concurrent change to a
-        versioned row raises :class:`ChangedConcurrently` and nothing is written."""
+        versioned row raises :class:`ChangedConcurrently` and nothing is written.
+
+        Rows of sealed tables written after the block's last audit record are sealed
+        under a record of their own (``rows_written``), so no write of the program is
+        ever left unsealed for ``audit verify`` to mistake for an outside edit."""
+        self.session.flush()
+        if seal_book.SealBook.of(self.session).pending:
+            self.audit.append(
+                kind="rows_written",
+                cycle_year=None,
+                at=datetime.now(UTC),
+                actor="program",
+                fields={},
+            )
         try:
             self.session.commit()
         except StaleDataError as err:

@@ -22,6 +22,7 @@ from flows.cli.support import (
 )
 from flows.usecases import audit as audit_cases
 from flows.usecases.audit_story import CycleStory, render_story, story
+from flows.usecases.clock import utcnow
 from infra.assessment_report import FORMATS
 
 
@@ -29,11 +30,12 @@ def audit(
     year_or_verify: Annotated[
         str,
         typer.Argument(
-            metavar="YEAR|verify|anchor",
+            metavar="YEAR|verify|anchor|accept",
             help="A cycle's year for its history; [bold]verify[/bold] to check the whole "
             "log's integrity (exit 1 and where, if a record was altered, deleted or "
             "reordered); [bold]anchor[/bold] to print the head (SEQ:HASH) to keep outside "
-            "the database.",
+            "the database; [bold]accept[/bold] to take rows changed outside the program as "
+            "they stand, once checked (--row, --actor, --reason).",
         ),
     ],
     as_of: Annotated[
@@ -64,9 +66,26 @@ def audit(
             "the first that does not).",
         ),
     ] = None,
+    rows: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--row",
+            metavar="TABLE:KEY",
+            help="With accept: a row as [bold]audit verify[/bold] names it, e.g. "
+            "cycle_settings:[2026] (repeat for several).",
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", metavar="NAME", help="With accept: who checked.")
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", metavar="TEXT", help="With accept: what was checked, and why."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """A cycle's whole story, [bold]audit verify[/bold], or [bold]audit anchor[/bold].
+    """A cycle's whole story, [bold]audit verify[/bold], [bold]audit anchor[/bold] or
+    [bold]audit accept[/bold].
 
     The story in order — transitions (who, how, why, which flow run),
     applications received and refused, pairing decisions, messages by kind (queued, sent,
@@ -76,7 +95,13 @@ def audit(
     [bold]audit anchor[/bold] prints the head (sequence and hash) once the whole log
     verifies: keep it outside the database (the yearly report, a mail to the committee
     list); [bold]audit verify --anchor SEQ:HASH[/bold] later proves the log still extends
-    it, which catches even a rewrite whose hashes were all recomputed."""
+    it, which catches even a rewrite whose hashes were all recomputed.
+
+    [bold]audit accept --row TABLE:KEY --actor NAME --reason TEXT[/bold] seals rows that
+    were changed outside the program as they stand, after someone checked them; the
+    acceptance is itself an audit record (who, why, which rows)."""
+    if rows and year_or_verify != "accept":
+        raise typer.BadParameter("only `audit accept` takes rows", param_hint="--row")
     if anchors and year_or_verify != "verify":
         raise typer.BadParameter("only `audit verify` takes anchors", param_hint="--anchor")
     if year_or_verify == "verify":
@@ -85,11 +110,25 @@ def audit(
     if year_or_verify == "anchor":
         _take_anchor(as_json)
         return
+    if year_or_verify == "accept":
+        if not rows:
+            raise typer.BadParameter("name the rows to accept", param_hint="--row")
+        accepted = audit_cases.accept_rows(
+            uow(), rows, actor=actor or "", reason=reason or "", now=utcnow()
+        )
+        emit(
+            accepted.as_dict(),
+            as_json,
+            lambda: say(
+                f"accepted {', '.join(accepted.rows)} as they stand (audit record {accepted.seq})"
+            ),
+        )
+        return
     try:
         year = checked_year(int(year_or_verify))
     except ValueError:
         raise typer.BadParameter(
-            f"{year_or_verify!r}: give a year (2026), 'verify' or 'anchor'"
+            f"{year_or_verify!r}: give a year (2026), 'verify', 'anchor' or 'accept'"
         ) from None
     if fmt not in ("text", "md", "html", "json"):
         raise typer.BadParameter(f"{fmt!r}: choose text, md, html or json", param_hint="--format")

@@ -7,6 +7,7 @@ participants' site show the same sentences); only here do flags and commands app
 from domain.activities import Activity, ActivityRefused
 from domain.errors import CycleNotFound, DomainError, MissingValue, TransitionRefused
 from infra.db import DatabaseMissing, DatabaseUnusable
+from infra.seal_book import SealBroken
 
 FLAGS = {
     "actor": "--actor NAME",
@@ -33,6 +34,11 @@ def hint_for(refusal: DomainError) -> str:
         )
     if isinstance(refusal, DatabaseUnusable):
         return " (MENTORING_DATABASE_URL)"
+    if isinstance(refusal, SealBroken):
+        return (
+            f": see `mentoring audit verify`; to accept it, `mentoring audit accept "
+            f"--row '{refusal.row}' --actor NAME --reason TEXT`"
+        )
     return ""
 
 

@@ -19,6 +19,8 @@ from flows.cli.support import (
     say,
     uow,
 )
+from flows.usecases import audit as audit_cases
+from flows.usecases.clock import utcnow
 from flows.usecases.tick import run_tick
 from infra import db
 from infra.settings import Settings
@@ -33,17 +35,21 @@ def db_upgrade(as_json: JsonOption = False) -> None:
     before = db.current_revision(url)
     db.upgrade(url)
     after = db.current_revision(url)
+    sealed = audit_cases.seal_existing(uow(), before, utcnow())
     result = {
         "database": db.redacted(url),
         "from_revision": before,
         "revision": after,
         "changed": before != after,
+        "rows_sealed": sealed,
     }
     message = (
         f"database migrated from {before or 'empty'} to {after}: {result['database']}"
         if result["changed"]
         else f"database is up to date (revision {after}): {result['database']}"
     )
+    if sealed:
+        message += f"; sealed the {sealed} rows already there (see `mentoring audit verify`)"
     emit(result, as_json, lambda: out.print(message))
 
 

@@ -110,7 +110,6 @@ def import_applications(
                 "rejected": screening.rejected,
                 "late_override": allow_late,
             },
-            touched=("applications", "messages"),
         )
         uow.commit()
     return ApplicationImport(

@@ -161,7 +161,6 @@ def import_responses(
                 "replaced": replaced,
                 "rejected": rejected,
             },
-            touched=("assessment_responses",),
         )
         uow.commit()
     return AssessmentImport(len(chosen), replaced, rejected, dry_run)

@@ -7,7 +7,10 @@ from typing import Any
 
 from domain.audit import Anchor, AuditRecord, ChainProblem, EmptyLog
 from domain.cycle_states import CycleState
-from infra.seals import TableProblem
+from domain.errors import MissingValue
+from domain.values import actor_name, reason_text
+from infra import seal_book
+from infra.seal_book import SealProblem
 from infra.uow import UnitOfWork
 
 
@@ -117,7 +120,7 @@ class AuditCheck:
     log to, and every break."""
 
     records: int
-    problems: list[ChainProblem | TableProblem]
+    problems: list[ChainProblem | SealProblem]
     anchors: tuple[Anchor, ...] = ()
 
     @property
@@ -135,8 +138,8 @@ class AuditCheck:
 
 
 def verify(uow: UnitOfWork, anchors: Sequence[Anchor] = ()) -> AuditCheck:
-    """Check the whole chain, that it still extends every anchor, and every audited table
-    against its last recorded digest. An anchor beyond the log's last record is refused
+    """Check the whole chain, that it still extends every anchor, and every sealed row
+    against what the program wrote. An anchor beyond the log's last record is refused
     before anything is read: there is nothing there to hold it to."""
     with uow:
         last = uow.audit.last_seq()
@@ -180,3 +183,75 @@ def take_anchor(uow: UnitOfWork) -> AnchorTaken:
         if not check.ok or record is None:
             return AnchorTaken(check, None, None)
         return AnchorTaken(check, Anchor(*head), record.at)
+
+
+SEALS_REVISION = "0006"
+
+
+def seal_existing(uow: UnitOfWork, before_revision: str | None, now: datetime) -> int:
+    """After a migration from before row seals, seal the rows already there, as they are,
+    under one audit record; returns how many. Rows that have a seal are never touched, so
+    this blesses no edit of a sealed row (see README, *The audit log*)."""
+    if before_revision is None or before_revision >= SEALS_REVISION:
+        return 0
+    with uow:
+        book = seal_book.SealBook.of(uow.session)
+        count = 0
+        for facet in seal_book.FACETS:
+            keys = seal_book.never_sealed(uow.session, facet)
+            book.note(facet, keys)
+            count += len(keys)
+        if count:
+            uow.audit.append(
+                kind="rows_sealed",
+                cycle_year=None,
+                at=now,
+                actor="db upgrade",
+                fields={"rows": count, "why": "written before row seals (migration 0006)"},
+            )
+            uow.commit()
+        return count
+
+
+@dataclass(frozen=True)
+class RowsAccepted:
+    """``audit accept``: the rows the committee checked and took as they stand."""
+
+    rows: list[str]
+    seq: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": self.rows, "audit_record": self.seq}
+
+
+def accept_rows(
+    uow: UnitOfWork, rows: Sequence[str], *, actor: str, reason: str, now: datetime
+) -> RowsAccepted:
+    """Seal rows changed outside the program as they stand now, under an audit record that
+    names who checked them and why: the way on after an outside change was looked into
+    (the record keeps the acceptance itself in the history, so nothing is hidden)."""
+    actor, reason = actor_name(actor), reason_text(reason)
+    if not reason:
+        raise MissingValue("reason", "a reason is required: say what was checked")
+    parsed = [seal_book.parse_row(text) for text in rows]
+    with uow:
+        book = seal_book.SealBook.of(uow.session)
+        named: list[str] = []
+        for facet, key in parsed:
+            if not book.current(uow.session, facet, [key]) and not book.expected(
+                uow.session, facet, [seal_book.key_text(key)]
+            ):
+                raise seal_book.UnknownRow(
+                    f"{facet.name} has no row {seal_book.key_text(key)}, and never had one"
+                )
+            book.note(facet, [key])
+            named.append(f"{facet.name}:{seal_book.key_text(key)}")
+        record = uow.audit.append(
+            kind="rows_accepted",
+            cycle_year=None,
+            at=now,
+            actor=actor,
+            fields={"rows": named, "reason": reason},
+        )
+        uow.commit()
+        return RowsAccepted(named, record.seq)

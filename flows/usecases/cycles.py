@@ -141,7 +141,6 @@ def fire_event(
                 **effects,
                 **closing,
             },
-            touched=("cycles", "messages", "tasks"),
         )
         try:
             uow.commit()
@@ -202,7 +201,6 @@ def create_cycle(
             at=now,
             actor=actor,
             fields={"timezone": timezone, "calendar": calendar.as_iso()},
-            touched=("cycles", "milestones"),
         )
         uow.commit()
     return CycleCreation(year, True, f"cycle {year} created in state planned ({timezone})")
@@ -238,7 +236,6 @@ def reschedule(
                 "changes": {str(e): calendar.as_iso()[str(e)] for e in changes},
                 "before": {str(e): before[str(e)] for e in changes},
             },
-            touched=("milestones",),
         )
         uow.commit()
     return calendar

@@ -83,7 +83,6 @@ def mark_done(uow: UnitOfWork, task_id: int, *, actor: str, now: datetime | None
             at=now,
             actor=actor,
             fields={"task": task.key, "title": task.title},
-            touched=("tasks",),
         )
         uow.commit()
         return f"task {task_id} done: {task.title}"

@@ -60,7 +60,6 @@ def set_matching(
             at=now,
             actor=actor,
             fields=values,
-            touched=("cycle_settings",),
         )
         uow.commit()
     return MatchingSettings(section["weights"], section.get("allow_same_institution"))

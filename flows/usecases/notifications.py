@@ -80,6 +80,14 @@ class _Recorder:
             uow.outbox.record(self.token, self.waiting, self.now())
             if self.renew:
                 uow.outbox.renew(self.token, self.lease())
+            counts = Counter(str(r.status) for r in self.waiting)
+            uow.audit.append(
+                kind="mail_recorded",
+                cycle_year=None,
+                at=self.now(),
+                actor="mail delivery",
+                fields={"sent": counts["sent"], "failed": counts["failed"]},
+            )
             uow.commit()
         for result in self.waiting:
             self.outcomes[int(result.key.split("/", 1)[0])][str(result.status)] += 1
@@ -139,8 +147,21 @@ def deliver(
     while halted(deadline, stop) is None:
         with uow:
             batch = uow.outbox.claim(recorder.token, now(), lease(), CLAIM_SIZE)
+            held = uow.outbox.held
+            if held:
+                uow.audit.append(
+                    kind="mail_held",
+                    cycle_year=None,
+                    at=now(),
+                    actor="mail delivery",
+                    fields={"messages": held},
+                )
             uow.commit()
+        for key in held:
+            recorder.outcomes[int(key.split("/", 1)[0])][DeliveryStatus.failed] += 1
         if not batch:
+            if held:
+                continue
             break
         report = transport.deliver(
             batch,
@@ -168,7 +189,6 @@ def deliver(
                 at=now(),
                 actor="mail delivery",
                 fields=dict(counts),
-                touched=("messages",),
             )
         uow.commit()
     pending = pending_count(uow)

@@ -137,7 +137,6 @@ def propose(uow: UnitOfWork, year: int, *, actor: str, now: datetime | None = No
                 "fixed": sorted(map(list, given.rules.fixed)),
                 "blocked": sorted(map(list, given.rules.blocked)),
             },
-            touched=("pairing_sets", "pairs"),
         )
         uow.commit()
         return _proposed_set(stored.id, stored.status, proposal, queue)
@@ -219,7 +218,6 @@ def edit(
             at=now,
             actor=actor,
             fields={"edit": kind, "mentor_id": mentor_id, "mentee_id": mentee_id},
-            touched=("pairing_rules",),
         )
         uow.commit()
     return PairingEdit(
@@ -265,7 +263,6 @@ def approve(
                 "pairs": len(pairs),
                 "pair_list": sorted([p.mentor_id, p.mentee_id] for p in pairs),
             },
-            touched=("pairing_sets",),
         )
         uow.commit()
         return PairingApproval(

@@ -52,7 +52,6 @@ def set_details(
             at=now,
             actor=actor,
             fields=changes,
-            touched=("cycle_settings",),
         )
         uow.commit()
     return checked

@@ -22,7 +22,6 @@ from flows.usecases.clock import utcnow
 from flows.usecases.effects import Mailer, pairing_notices
 from flows.usecases.rematch_mail import committee_notice, offer_lines, partner_notes
 from flows.usecases.rematch_offers import (
-    AUDITED,
     NewSlot,
     approved_set,
     dissolve,
@@ -195,7 +194,6 @@ def end_pair(
                 **changes.audit_fields(),
                 "messages": queued,
             },
-            touched=AUDITED,
         )
         uow.commit()
         return PairEnding(
@@ -252,7 +250,6 @@ def refresh_offers(
                 at=now,
                 actor=actor,
                 fields={**changes.audit_fields(), "messages": queued},
-                touched=("repairing_offers", "messages"),
             )
             uow.commit()
         offers = tuple(uow.offers.open(year))
@@ -359,7 +356,6 @@ def approve(
                 "messages": queued,
                 "tasks": created,
             },
-            touched=AUDITED,
         )
         uow.commit()
         return RematchApproval(

@@ -21,9 +21,6 @@ from domain.rematch import RematchOffer, rematch_offers
 from flows.usecases.matching_inputs import matching_inputs
 from infra.uow import UnitOfWork
 
-AUDITED = ("applications", "pairing_sets", "pairs", "repairing_offers", "messages", "tasks")
-"""The tables a dissolution or a re-pairing changes, sealed in its audit record."""
-
 
 @dataclass(frozen=True)
 class NewSlot:

@@ -135,7 +135,6 @@ def _remind(uow: UnitOfWork, year: int, now: datetime) -> int:
                 at=now,
                 actor=SCHEDULER,
                 fields={"messages": queued},
-                touched=("messages",),
             )
         uow.commit()
         return queued

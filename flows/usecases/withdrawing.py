@@ -26,7 +26,6 @@ from flows.usecases.clock import utcnow
 from flows.usecases.effects import Mailer
 from flows.usecases.rematch_mail import committee_notice, offer_lines, partner_notes
 from flows.usecases.rematch_offers import (
-    AUDITED,
     NewSlot,
     OfferChanges,
     dissolve,
@@ -152,7 +151,6 @@ def withdraw(
                 **changes.audit_fields(),
                 "messages": queued,
             },
-            touched=AUDITED,
         )
         uow.commit()
         return WithdrawalResult(

@@ -17,7 +17,8 @@ from domain.audit import (
     sealed_time,
     verify_rows,
 )
-from infra import seals
+from infra.seal_book import SealBook, SealProblem
+from infra.seal_book import problems as seal_problems
 from infra.tables import AuditHeadRow, AuditRow
 
 HEAD_ID = 1
@@ -62,14 +63,15 @@ class AuditLog:
         at: datetime,
         actor: str,
         fields: Mapping[str, object],
-        touched: Iterable[str] = (),
     ) -> AuditRecord:
-        """Add one record, chained to the current head.
+        """Add one record, chained to the current head, committing to the seals of every
+        row the transaction wrote since the last record (``infra.seal_book``).
 
         The head row is locked (``FOR UPDATE`` on PostgreSQL; SQLite holds the write lock
         from ``BEGIN IMMEDIATE``) so concurrent writers append one after the other.
         """
         session = self.session
+        session.flush()
         head = session.scalars(
             select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).with_for_update()
         ).one_or_none()
@@ -78,8 +80,9 @@ class AuditLog:
             session.add(head)
         seq = head.seq + 1
         clean = dict(fields)
-        if touched and cycle_year is not None:
-            clean["digests"] = seals.digests(session, touched, cycle_year)
+        sealed = SealBook.of(session).seal(session, seq)
+        if sealed is not None:
+            clean["seals"] = sealed
         digest = seal(seq, kind, cycle_year, at, actor, clean, head.hash)
         row = AuditRow(
             seq=seq,
@@ -174,27 +177,25 @@ class AuditLog:
             query = query.where(AuditRow.at <= as_of)
         return {kind: int(n) for kind, n in self.session.execute(query).all()}
 
-    def verify(self, anchors: Sequence[Anchor] = ()) -> list[ChainProblem | seals.TableProblem]:
+    def verify(self, anchors: Sequence[Anchor] = ()) -> list[ChainProblem | SealProblem]:
         """Recompute the whole chain and compare it with the stored head and ``anchors``;
-        then check each audited table against the digest its last audit record holds."""
+        then check every sealed row against its latest seal, and each record's seals
+        against the digest the record holds."""
         session = self.session
-        latest: dict[tuple[str, int], tuple[int, str]] = {}
+        committed: dict[int, str] = {}
 
         def remembering() -> Iterator[RecordRow]:
             for row in self.chain_rows():
-                fields, year = row[5], row[2]
-                recorded = fields.get("digests") if isinstance(fields, dict) else None
-                if isinstance(recorded, dict) and year is not None:
-                    for table, value in recorded.items():
-                        latest[(table, year)] = (row[0], str(value))
+                fields = row[5]
+                sealed = fields.get("seals") if isinstance(fields, dict) else None
+                if isinstance(sealed, dict):
+                    committed[row[0]] = str(sealed.get("digest"))
                 yield row
 
-        problems: list[ChainProblem | seals.TableProblem] = list(
+        problems: list[ChainProblem | SealProblem] = list(
             verify_rows(remembering(), self.head(), anchors)
         )
-        for (table, year), (seq, value) in sorted(latest.items()):
-            if seals.digest(session, table, year) != value:
-                problems.append(seals.TableProblem(table, year, seq))
+        problems.extend(seal_problems(session, committed))
         return problems
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from infra.seal_book import SealBook, as_written, facets_of, keys_of
 from infra.tables import Base, check_fits
 
 BATCH = 1000
@@ -20,7 +21,8 @@ def insert_new(session: Session, table: type[Base], rows: list[dict[str, Any]]) 
     SQLite refuses what PostgreSQL would (:func:`infra.tables.check_fits`). The insert goes
     to the table, not the mapped class: a plain executemany of the dicts, without the ORM
     bulk path's per-row bookkeeping, which cost more than the driver's own work
-    (benchmarks/RESULTS-queueing.md).
+    (benchmarks/RESULTS-queueing.md). The new rows are sealed from the values inserted,
+    without reading them back (``infra.seal_book``).
     """
     core = table.__table__
     assert isinstance(core, Table)
@@ -37,5 +39,13 @@ def insert_new(session: Session, table: type[Base], rows: list[dict[str, Any]]) 
         fresh = [r for r in chunk if r["key"] not in known] if known else chunk
         if fresh:
             session.execute(statement, fresh)
+            book = SealBook.of(session)
+            for facet in facets_of(table):
+                for key, row in zip(keys_of(facet, fresh), fresh, strict=True):
+                    values = as_written(facet, row)
+                    if values is None:
+                        book.note(facet, [key])
+                    else:
+                        book.wrote(facet, key, values)
         added += len(fresh)
     return added

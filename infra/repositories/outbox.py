@@ -5,7 +5,7 @@ rerun tick) stores it once, and delivery marks each one as soon as its fate is k
 """
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -16,11 +16,16 @@ from sqlalchemy.orm import Session
 from domain.notifications import Attachment, MessageKind, MessageStatus, OutgoingMessage
 from domain.outbox import QueuedMessage
 from infra.repositories.keyed_rows import insert_new
+from infra.seal_book import BY_NAME, SealBook, key_text
 from infra.tables import MessageRow
 
 # Core statements on the table: recording a batch must not walk the session's objects.
 _MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]
 _FREE = {"claim_token": None, "claimed_until": None}
+
+
+CONTENT = BY_NAME["messages"]
+STATE = BY_NAME["message_state"]
 
 
 class Outcome(Protocol):
@@ -76,6 +81,7 @@ class Outbox:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.held: list[str] = []
 
     def enqueue(self, messages: Iterable[OutgoingMessage], now: datetime) -> int:
         """Store messages not queued before (by key); returns how many are new."""
@@ -138,9 +144,54 @@ class Outbox:
             .where(MessageRow.claim_token == token, MessageRow.id.in_(ids))
             .order_by(MessageRow.id)
         ).all()
-        messages = [to_message(r) for r in rows]
+        held = self._altered(rows)
+        messages = [to_message(r) for r in rows if r.key not in held]
         self.session.expunge_all()
+        self._hold(token, held, now)
+        self.held = sorted(held)
         return messages
+
+    def _altered(self, rows: Sequence[MessageRow]) -> dict[str, tuple[str, bool]]:
+        """Claimed messages that differ from what the program wrote (their content or
+        their delivery state): why, and whether the state itself still matches."""
+        book = SealBook.of(self.session)
+        keys = [(r.key,) for r in rows]
+        texts = [key_text(k) for k in keys]
+        matches: dict[str, dict[str, bool]] = {}
+        for facet in (CONTENT, STATE):
+            expected = book.expected(self.session, facet, texts)
+            now = book.current(self.session, facet, keys)
+            matches[facet.name] = {
+                t: t in expected and expected[t][1] is not None and now.get(t) == expected[t][1]
+                for t in texts
+            }
+        altered: dict[str, tuple[str, bool]] = {}
+        for (key,), text in zip(keys, texts, strict=True):
+            content_ok, state_ok = matches[CONTENT.name][text], matches[STATE.name][text]
+            if not (content_ok and state_ok):
+                what = "its delivery state" if content_ok else "its recipient, subject or body"
+                altered[key] = (
+                    f"held: {what} was changed outside the program, so it is not sent; "
+                    "see `mentoring audit verify`",
+                    state_ok,
+                )
+        return altered
+
+    def _hold(self, token: str, held: Mapping[str, tuple[str, bool]], now: datetime) -> None:
+        """Mark held messages failed with why; the new state is sealed only where the old
+        one was the program's own, so a tampered state stays named by ``audit verify``."""
+        if not held:
+            return
+        self.session.execute(
+            _MESSAGES.update()
+            .where(_MESSAGES.c.key == bindparam("k"), _MESSAGES.c.claim_token == token)
+            .values(status=MessageStatus.failed, last_error=bindparam("detail"), **_FREE),
+            [{"k": key, "detail": why} for key, (why, _) in held.items()],
+        )
+        book = SealBook.of(self.session)
+        for key, (_, state_ok) in held.items():
+            if state_ok:
+                book.wrote(STATE, (key,), (MessageStatus.failed, None))
 
     def renew(self, token: str, until: datetime) -> None:
         """Extend the lease of every message ``token`` still holds."""
@@ -157,6 +208,12 @@ class Outbox:
         pending; given back untried, no attempt counted).
         """
         sent = [o.key for o in outcomes if o.status == "sent"]
+        book = SealBook.of(self.session)
+        for key in sent:
+            book.wrote(STATE, (key,), (MessageStatus.sent, now))
+        for o in outcomes:
+            if o.status == "failed":
+                book.wrote(STATE, (o.key,), (MessageStatus.failed, None))
         if sent:
             self.session.execute(
                 _MESSAGES.update()

@@ -11,6 +11,7 @@ from domain.followups import TaskAudience, TaskSpec
 from domain.tasks import Task
 from infra.repositories.keyed_rows import insert_new
 from infra.repositories.outbox import ones
+from infra.seal_book import BY_NAME, SealBook
 from infra.tables import ID_RANGE, TaskRow
 
 
@@ -41,6 +42,9 @@ def _task(row: TaskRow) -> Task:
         row.reminded_at,
         row.overdue_flagged_at,
     )
+
+
+TASKS = BY_NAME["tasks"]
 
 
 class TaskRepository:
@@ -105,6 +109,7 @@ class TaskRepository:
 
     def mark_done(self, task_ids: Sequence[int], by: str, now: datetime) -> None:
         if task_ids:
+            self._sealing(task_ids)
             self.session.execute(
                 update(TaskRow)
                 .where(TaskRow.id.in_(task_ids))
@@ -166,6 +171,7 @@ class TaskRepository:
 
     def _stamp(self, task_ids: Sequence[int], **values: datetime) -> None:
         if task_ids:
+            self._sealing(task_ids)
             self.session.execute(
                 update(TaskRow)
                 .where(TaskRow.id.in_(task_ids))
@@ -173,6 +179,16 @@ class TaskRepository:
                 .execution_options(synchronize_session=False)
             )
             self._forget(task_ids)
+
+    def _sealing(self, task_ids: Sequence[int]) -> None:
+        """Check these tasks against their seals, and have them sealed after the update."""
+        self.session.flush()
+        keys = [
+            (k,) for k in self.session.scalars(select(TaskRow.key).where(TaskRow.id.in_(task_ids)))
+        ]
+        book = SealBook.of(self.session)
+        book.check(self.session, TASKS, keys)
+        book.note(TASKS, keys)
 
     def _forget(self, task_ids: Sequence[int]) -> None:
         """Loaded rows of these tasks are stale now: let the next read see the update."""

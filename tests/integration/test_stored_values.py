@@ -10,8 +10,10 @@ from sqlalchemy import insert, update
 
 from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import DomainError
-from flows.usecases import cycles, pairings, program
+from flows.usecases import audit, cycles, pairings, program
+from flows.usecases.clock import utcnow
 from infra.repositories.stored import UnusableStoredValue
+from infra.seal_book import SealBroken
 from infra.tables import ApplicationRow, CycleRow, CycleSettingsRow, MilestoneRow
 from infra.uow import UnitOfWork
 from tests.builders import AUG_2, OCT_1, cycle_with_applications, paired_cycle
@@ -102,6 +104,15 @@ def test_stored_program_details_the_messages_cannot_use_are_refused_naming_the_c
         r"`mentoring cycle program 2026`$",
     ):
         open_call(uow)
+    # The row was changed outside the program: the program will not write over it (that
+    # would seal the edit under the committee's name) until someone checks and accepts it.
+    with pytest.raises(SealBroken, match=r"^cycle_settings row \[2026\] was changed outside"):
+        program.set_details(uow, YEAR, {"committee_email": "committee@example.org"}, actor="c")
+    accepted = audit.accept_rows(
+        uow, ["cycle_settings:[2026]"], actor="chair", reason="checked: a typo", now=utcnow()
+    )
+    assert accepted.rows == ["cycle_settings:[2026]"]
+    assert audit.verify(uow).problems == []
     program.set_details(uow, YEAR, {"committee_email": "committee@example.org"}, actor="chair")
     open_call(uow)
     assert cycles.describe(uow, YEAR).state == "call_open"

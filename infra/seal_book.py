@@ -1,0 +1,462 @@
+"""Row seals: what the program wrote, hashed in the transaction that wrote it.
+
+Every row the program writes in a sealed table is hashed (its sealed columns, read back
+as plain values) and the hash is stored in ``seal_entries`` with the sequence number of
+the audit record of that transaction, whose fields commit to the digest of those entries.
+So the hash chain vouches for each row as the program left it, and a later write touches
+only the entries of the rows it wrote: it never re-blesses a row somebody else changed.
+
+Before the program changes or deletes a sealed row it checks the row still matches its
+latest seal (:class:`SealBroken` if not), so an edit made outside the program is never
+carried forward under the program's name. A message's content and its delivery state are
+sealed apart: delivery seals the state it writes from the values it writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Table, event, func, inspect, select, tuple_
+from sqlalchemy.orm import Session
+
+from domain.errors import DomainError
+from infra.tables import (
+    ApplicationRow,
+    AssessmentResponseRow,
+    Base,
+    CycleRow,
+    CycleSettingsRow,
+    MemberRow,
+    MessageRow,
+    MilestoneRow,
+    PairingRuleRow,
+    PairingSetRow,
+    PairRow,
+    RepairingOfferRow,
+    SealEntryRow,
+    TaskRow,
+    UnmatchedRow,
+)
+
+_BATCH = 500
+_ENTRIES: Table = SealEntryRow.__table__  # type: ignore[assignment]
+RowKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A sealed part of a table: its name in ``seal_entries`` and the columns it covers."""
+
+    name: str
+    model: type[Base]
+    columns: tuple[str, ...]
+    keys: tuple[str, ...] = ()  # a unique key that names the row; default its primary key
+
+    @property
+    def table(self) -> Table:
+        table = self.model.__table__
+        assert isinstance(table, Table)
+        return table
+
+    @property
+    def key_columns(self) -> tuple[Column[Any], ...]:
+        if self.keys:
+            return tuple(self.table.c[name] for name in self.keys)
+        return tuple(self.table.primary_key.columns)
+
+    def sealed_columns(self) -> list[Column[Any]]:
+        return [self.table.c[name] for name in self.columns]
+
+
+def _all_but(model: type[Base], *left_out: str) -> tuple[str, ...]:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return tuple(c.name for c in table.columns if c.name not in left_out)
+
+
+MESSAGE_CONTENT = (
+    "key", "cycle_year", "kind", "to_address", "to_name", "subject", "text_body",
+    "html_body", "attachments", "queued_at",
+)  # fmt: skip
+MESSAGE_STATE = ("status", "sent_at")
+FACETS: tuple[Facet, ...] = (
+    Facet("cycles", CycleRow, _all_but(CycleRow)),
+    Facet("milestones", MilestoneRow, _all_but(MilestoneRow)),
+    Facet("cycle_settings", CycleSettingsRow, _all_but(CycleSettingsRow)),
+    Facet("members", MemberRow, _all_but(MemberRow)),
+    Facet("applications", ApplicationRow, _all_but(ApplicationRow)),
+    Facet("pairing_sets", PairingSetRow, _all_but(PairingSetRow)),
+    Facet("pairs", PairRow, _all_but(PairRow)),
+    Facet("unmatched", UnmatchedRow, _all_but(UnmatchedRow)),
+    Facet("pairing_rules", PairingRuleRow, _all_but(PairingRuleRow)),
+    Facet("messages", MessageRow, MESSAGE_CONTENT, ("key",)),
+    Facet("message_state", MessageRow, MESSAGE_STATE, ("key",)),
+    Facet("tasks", TaskRow, _all_but(TaskRow, "id"), ("key",)),
+    Facet("assessment_responses", AssessmentResponseRow, _all_but(AssessmentResponseRow)),
+    Facet("repairing_offers", RepairingOfferRow, _all_but(RepairingOfferRow)),
+)
+BY_NAME = {f.name: f for f in FACETS}
+MESSAGE_STATE_FACET = BY_NAME["message_state"]
+BY_MODEL: dict[type[Base], tuple[Facet, ...]] = {}
+for _facet in FACETS:
+    BY_MODEL[_facet.model] = (*BY_MODEL.get(_facet.model, ()), _facet)
+
+# Tables and columns left out on purpose, each with the reason (a test holds every table
+# and column of the schema to being sealed or named here).
+NOT_SEALED_TABLES = {
+    "audit_log": "the hash chain itself",
+    "audit_head": "checked against the chain, and by an anchor kept outside",
+    "seal_entries": "committed to by the audit records' digests",
+    "alembic_version": "the schema's version, not the program's data",
+}
+NOT_SEALED_COLUMNS = {
+    ("messages", "id"): "a surrogate; both facets name a message by its unique key",
+    ("tasks", "id"): "a surrogate; a task is named by its unique key",
+    ("messages", "attempts"): "a count of tries, changed by every delivery",
+    ("messages", "last_error"): "the server's last answer, diagnostic",
+    ("messages", "claim_token"): "a delivery's lease: who may send it now",
+    ("messages", "claimed_until"): "a delivery's lease: until when",
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def row_hash(values: Sequence[Any]) -> str:
+    """SHA-256 of a row's sealed values, as read back from the database."""
+    text = json.dumps([_plain(v) for v in values], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def key_text(key: RowKey) -> str:
+    """A row key as stored in ``seal_entries``: its values as JSON."""
+    return json.dumps([_plain(v) for v in key], separators=(",", ":"))
+
+
+def entries_digest(entries: Iterable[tuple[str, str, str | None]]) -> str:
+    """What an audit record commits to: its entries, sorted, hashed."""
+    hasher = hashlib.sha256()
+    for facet, key, digest in sorted(entries, key=lambda e: (e[0], e[1])):
+        hasher.update(f"{facet}\t{key}\t{digest or '-'}\n".encode())
+    return hasher.hexdigest()
+
+
+class SealBroken(DomainError):
+    """A row the program is about to change no longer matches what the program wrote."""
+
+    def __init__(self, facet: str, key: str, seq: int | None) -> None:
+        self.facet, self.key, self.seq = facet, key, seq
+        since = f"audit record {seq}" if seq else "no audit record (never written by the program)"
+        super().__init__(
+            f"{facet} row {key} was changed outside the program (it differs from {since}); "
+            "nothing was changed: restore the row, or accept it as it stands once checked"
+        )
+
+    @property
+    def row(self) -> str:
+        """The row as ``audit accept --row`` takes it: ``facet:key``."""
+        return f"{self.facet}:{self.key}"
+
+
+class UnknownRow(DomainError):
+    """An accepted row that names no sealed table, or no row of one."""
+
+
+def parse_row(text: str) -> tuple[Facet, RowKey]:
+    """``cycle_settings:[2026]`` (as ``audit verify`` names a row) into its facet and key."""
+    name, _, key = text.partition(":")
+    facet = BY_NAME.get(name.strip())
+    if facet is None:
+        raise UnknownRow(f"{name!r} is not a sealed table: one of {', '.join(BY_NAME)}")
+    try:
+        values = json.loads(key)
+    except ValueError:
+        values = None
+    if not isinstance(values, list) or len(values) != len(facet.key_columns):
+        raise UnknownRow(
+            f"{key!r} is not a key of {facet.name}: give it as `audit verify` prints it, "
+            f"for example {facet.name}:{key_text(tuple('…' for _ in facet.key_columns))}"
+        )
+    return facet, tuple(values)
+
+
+@dataclass
+class SealBook:
+    """What one session wrote in sealed tables, waiting for its audit record."""
+
+    noted: dict[tuple[str, str], RowKey] = field(default_factory=dict)
+    written: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    sealed_here: dict[tuple[str, str], str | None] = field(default_factory=dict)
+
+    @staticmethod
+    def of(session: Session) -> SealBook:
+        book = session.info.get("seal_book")
+        if not isinstance(book, SealBook):
+            book = session.info["seal_book"] = SealBook()
+        return book
+
+    def note(self, facet: Facet, keys: Iterable[RowKey]) -> None:
+        """These rows were written (inserted, updated or deleted): seal them as they are."""
+        for key in keys:
+            self.noted[(facet.name, key_text(key))] = key
+
+    def wrote(self, facet: Facet, key: RowKey, values: Sequence[Any]) -> None:
+        """This row's facet now holds ``values``: seal them without reading the row."""
+        self.written[(facet.name, key_text(key))] = row_hash(values)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.noted or self.written)
+
+    def expected(
+        self, session: Session, facet: Facet, keys: Sequence[str]
+    ) -> dict[str, tuple[int | None, str | None]]:
+        """The latest seal of each row: (audit seq, hash); sealed earlier in this
+        transaction counts, a key never sealed is missing from the answer."""
+        found: dict[str, tuple[int | None, str | None]] = {}
+        entries = _ENTRIES.c
+        for start in range(0, len(keys), _BATCH):
+            chunk = keys[start : start + _BATCH]
+            latest = (
+                select(entries.row_key, func.max(entries.id).label("last"))
+                .where(entries.facet == facet.name, entries.row_key.in_(chunk))
+                .group_by(entries.row_key)
+                .subquery()
+            )
+            for key, seq, digest in session.execute(
+                select(entries.row_key, entries.seq, entries.row_hash).join(
+                    latest, entries.id == latest.c.last
+                )
+            ):
+                found[key] = (seq, digest)
+        for key in keys:
+            if (facet.name, key) in self.sealed_here:
+                found[key] = (None, self.sealed_here[(facet.name, key)])
+        return found
+
+    def current(self, session: Session, facet: Facet, keys: Sequence[RowKey]) -> dict[str, str]:
+        """The hash of each row as it stands in the database now (absent: no row)."""
+        hashes: dict[str, str] = {}
+        key_cols = facet.key_columns
+        cols = facet.sealed_columns()
+        for start in range(0, len(keys), _BATCH):
+            chunk = list(keys[start : start + _BATCH])
+            match = (
+                key_cols[0].in_([k[0] for k in chunk])
+                if len(key_cols) == 1
+                else tuple_(*key_cols).in_(chunk)
+            )
+            for row in session.execute(select(*key_cols, *cols).where(match)):
+                hashes[key_text(tuple(row[: len(key_cols)]))] = row_hash(row[len(key_cols) :])
+        return hashes
+
+    def check(self, session: Session, facet: Facet, keys: Sequence[RowKey]) -> None:
+        """Refuse to change rows that differ from their latest seal."""
+        if not keys:
+            return
+        texts = [
+            t
+            for t in (key_text(k) for k in keys)
+            if (facet.name, t) not in self.noted and (facet.name, t) not in self.written
+        ]
+        if not texts:
+            return
+        keys = [k for k in keys if key_text(k) in set(texts)]
+        expected = self.expected(session, facet, texts)
+        now = self.current(session, facet, keys)
+        for text in texts:
+            seq, digest = expected.get(text, (None, None))
+            if text not in expected:
+                if text in now:
+                    raise SealBroken(facet.name, text, None)
+                continue
+            if now.get(text) != digest:
+                raise SealBroken(facet.name, text, seq)
+
+    def seal(self, session: Session, seq: int) -> dict[str, object] | None:
+        """Write the entries of everything noted or written since the last seal, under
+        audit record ``seq``; returns what the record commits to (None: nothing)."""
+        if not self.pending:
+            return None
+        entries: dict[tuple[str, str], str | None] = dict(self.written)
+        by_facet: dict[str, list[RowKey]] = {}
+        for (name, _text), key in self.noted.items():
+            by_facet.setdefault(name, []).append(key)
+        for name, keys in by_facet.items():
+            now = self.current(session, BY_NAME[name], keys)
+            for key in keys:
+                text = key_text(key)
+                entries[(name, text)] = now.get(text)
+        session.execute(
+            _ENTRIES.insert(),
+            [
+                {"seq": seq, "facet": name, "row_key": text, "row_hash": digest}
+                for (name, text), digest in entries.items()
+            ],
+        )
+        self.sealed_here.update(entries)
+        self.noted.clear()
+        self.written.clear()
+        listing = [(name, text, digest) for (name, text), digest in entries.items()]
+        return {"rows": len(listing), "digest": entries_digest(listing)}
+
+
+def as_written(facet: Facet, row: Mapping[str, Any]) -> list[Any] | None:
+    """The facet's values of a row about to be inserted, as the database will give them
+    back (a column left out is NULL when it has no default); None if that is not known."""
+    values: list[Any] = []
+    for column in facet.sealed_columns():
+        if column.name in row:
+            values.append(row[column.name])
+        elif column.nullable and column.default is None and column.server_default is None:
+            values.append(None)
+        else:
+            return None
+    return values
+
+
+def keys_of(facet: Facet, rows: Iterable[Mapping[str, Any]]) -> list[RowKey]:
+    return [tuple(r[c.name] for c in facet.key_columns) for r in rows]
+
+
+def facets_of(model: type[Base]) -> tuple[Facet, ...]:
+    return BY_MODEL.get(model, ())
+
+
+def stored_rows(session: Session, facet: Facet) -> Iterator[tuple[str, str]]:
+    """(key, hash) of every row of a facet, in key order, in batches of plain columns."""
+    key_cols = facet.key_columns
+    query = select(*key_cols, *facet.sealed_columns()).order_by(*key_cols)
+    result = session.execute(query.execution_options(yield_per=5000, stream_results=True))
+    n = len(key_cols)
+    for row in result:
+        yield key_text(tuple(row[:n])), row_hash(row[n:])
+
+
+def _changed(obj: Base, facet: Facet) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in facet.columns)
+
+
+def _key_of(obj: Base, facet: Facet) -> RowKey:
+    return tuple(getattr(obj, c.name) for c in facet.key_columns)
+
+
+def _grouped(objs: Iterable[object], dirty: bool) -> dict[str, list[RowKey]]:
+    keys: dict[str, list[RowKey]] = {}
+    for obj in objs:
+        if not isinstance(obj, Base):
+            continue
+        for facet in facets_of(type(obj)):
+            if not dirty or _changed(obj, facet):
+                keys.setdefault(facet.name, []).append(_key_of(obj, facet))
+    return keys
+
+
+def watch(session: Session) -> None:
+    """Seal the ORM writes of ``session``: check a changed or deleted row against its
+    seal before the flush writes it, note every written row after."""
+
+    @event.listens_for(session, "before_flush")
+    def _check(session: Session, _context: object, _instances: object) -> None:
+        book = SealBook.of(session)
+        for group in (_grouped(session.dirty, True), _grouped(session.deleted, False)):
+            for name, keys in group.items():
+                book.check(session, BY_NAME[name], keys)
+
+    @event.listens_for(session, "after_flush")
+    def _note(session: Session, _context: object) -> None:
+        book = SealBook.of(session)
+        for group in (
+            _grouped(session.new, False),
+            _grouped(session.dirty, True),
+            _grouped(session.deleted, False),
+        ):
+            for name, keys in group.items():
+                book.note(BY_NAME[name], keys)
+
+
+@dataclass(frozen=True)
+class SealProblem:
+    """A sealed row that differs from what the program wrote, or seals that were altered."""
+
+    facet: str
+    key: str | None
+    seq: int | None
+    what: str
+
+    def __str__(self) -> str:
+        if self.key is None:
+            return f"seal entries of audit record {self.seq} were {self.what}"
+        since = f"audit record {self.seq}" if self.seq else "no audit record"
+        return f"{self.facet} row {self.key} {self.what} (differs from {since})"
+
+
+def _latest(session: Session, facet: Facet) -> dict[str, tuple[int, str | None]]:
+    entries = _ENTRIES.c
+    last = (
+        select(func.max(entries.id))
+        .where(entries.facet == facet.name)
+        .group_by(entries.row_key)
+        .scalar_subquery()
+    )
+    query = select(entries.row_key, entries.seq, entries.row_hash).where(entries.id.in_(last))
+    return {key: (seq, digest) for key, seq, digest in session.execute(query)}
+
+
+def problems(session: Session, committed: Mapping[int, str]) -> list[SealProblem]:
+    """Every sealed row against its latest entry, and every record's entries against the
+    digest the record holds (``committed``: audit seq -> digest)."""
+    found: list[SealProblem] = []
+    entries = _ENTRIES.c
+    listed: dict[int, list[tuple[str, str, str | None]]] = {}
+    query = select(entries.seq, entries.facet, entries.row_key, entries.row_hash)
+    for seq, facet, key, digest in session.execute(query.order_by(entries.seq)):
+        listed.setdefault(seq, []).append((facet, key, digest))
+    for seq in sorted(set(listed) | set(committed)):
+        if entries_digest(listed.get(seq, ())) != committed.get(seq):
+            what = "added" if seq not in committed else "changed or removed"
+            found.append(SealProblem("seal_entries", None, seq, what))
+    for facet in FACETS:
+        latest = _latest(session, facet)
+        for key, digest in stored_rows(session, facet):
+            seq, sealed = latest.pop(key, (None, None))
+            if seq is None:
+                found.append(SealProblem(facet.name, key, None, "was inserted outside the program"))
+            elif sealed is None:
+                found.append(SealProblem(facet.name, key, seq, "was deleted, then put back"))
+            elif sealed != digest:
+                found.append(SealProblem(facet.name, key, seq, "was changed outside the program"))
+        for key, (seq, sealed) in sorted(latest.items()):
+            if sealed is not None:
+                found.append(SealProblem(facet.name, key, seq, "was deleted outside the program"))
+    return found
+
+
+def never_sealed(session: Session, facet: Facet) -> list[RowKey]:
+    """Rows of a facet with no seal entry at all (written before seals existed)."""
+    entries = _ENTRIES.c
+    sealed = {
+        k
+        for (k,) in session.execute(
+            select(entries.row_key).where(entries.facet == facet.name).distinct()
+        )
+    }
+    key_cols = facet.key_columns
+    return [
+        tuple(row)
+        for row in session.execute(select(*key_cols).order_by(*key_cols))
+        if key_text(tuple(row)) not in sealed
+    ]
