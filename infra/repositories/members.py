@@ -7,7 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.members import Member
+from infra.seal_book import BY_NAME, SealBook
 from infra.tables import MemberRow
+
+MEMBERS = BY_NAME["members"]
 
 
 def member_of(row: MemberRow) -> Member:
@@ -28,10 +31,16 @@ class MemberRepository:
         self.session = session
 
     def by_id(self) -> dict[str, Member]:
-        return {r.member_id: member_of(r) for r in self.session.scalars(select(MemberRow))}
+        """The roster; refused (:class:`infra.seal_book.SealBroken`) if a member's row was
+        changed outside the program, so mail never follows an address edited by hand."""
+        rows = list(self.session.scalars(select(MemberRow)))
+        SealBook.of(self.session).check(self.session, MEMBERS, [(r.member_id,) for r in rows])
+        return {r.member_id: member_of(r) for r in rows}
 
     def get(self, member_id: str) -> Member | None:
         row = self.session.get(MemberRow, member_id)
+        if row is not None:
+            SealBook.of(self.session).check(self.session, MEMBERS, [(member_id,)])
         return member_of(row) if row else None
 
     def add(self, member: Member, now: datetime) -> None:

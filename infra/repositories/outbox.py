@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from domain.notifications import Attachment, MessageKind, MessageStatus, OutgoingMessage
 from domain.outbox import QueuedMessage
 from infra.repositories.keyed_rows import insert_new
-from infra.seal_book import BY_NAME, SealBook, key_text
+from infra.seal_book import BY_NAME, SealBook, key_text, row_hash
 from infra.tables import MessageRow
 
 # Core statements on the table: recording a batch must not walk the session's objects.
@@ -160,9 +160,13 @@ class Outbox:
         matches: dict[str, dict[str, bool]] = {}
         for facet in (CONTENT, STATE):
             expected = book.expected(self.session, facet, texts)
-            now = book.current(self.session, facet, keys)
+            # The rows were just read whole: hash what was read, the very values to be sent.
+            now = {
+                t: row_hash([getattr(r, c) for c in facet.columns])
+                for t, r in zip(texts, rows, strict=True)
+            }
             matches[facet.name] = {
-                t: t in expected and expected[t][1] is not None and now.get(t) == expected[t][1]
+                t: t in expected and expected[t][1] is not None and now[t] == expected[t][1]
                 for t in texts
             }
         altered: dict[str, tuple[str, bool]] = {}

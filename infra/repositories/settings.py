@@ -14,7 +14,10 @@ from domain.errors import DomainError
 from domain.matching_score import InvalidWeights, MatchWeights
 from domain.program import ProgramDetails
 from infra.repositories.stored import IN_THE_DATABASE, UnusableStoredValue
+from infra.seal_book import BY_NAME, SealBook
 from infra.tables import CycleSettingsRow
+
+SETTINGS = BY_NAME["cycle_settings"]
 
 _WEIGHTS = frozenset(f.name for f in fields(MatchWeights))
 _PROGRAM = frozenset(f.name for f in fields(ProgramDetails))
@@ -28,6 +31,9 @@ class SettingsRepository:
         self.session = session
 
     def section(self, year: int, name: str) -> dict[str, Any]:
+        """One section as stored; a row changed outside the program is refused
+        (:class:`infra.seal_book.SealBroken`), so no mail goes to an address slipped in."""
+        SealBook.of(self.session).check(self.session, SETTINGS, [(year,)])
         row = self.session.get(CycleSettingsRow, year)
         return dict(_sections(row, name).get(name, {})) if row else {}
 

@@ -3,11 +3,16 @@ by ``audit verify`` (table, row, audit record), stays named after ordinary write
 edited message is never mailed."""
 
 import contextlib
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Table, text
 
+from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import DomainError
 from flows.usecases import audit, cycles, notifications, program
 from infra import db
@@ -15,8 +20,9 @@ from infra.mail_eml import EmlFolderTransport
 from infra.seal_book import FACETS, NOT_SEALED_COLUMNS, NOT_SEALED_TABLES, SealBroken
 from infra.tables import Base
 from infra.uow import UnitOfWork
-from tests.builders import paired_cycle
+from tests.builders import AUG_2, paired_cycle
 from tests.cli import mentoring
+from tests.smtp_server import SmtpTestServer
 
 FIRST_MESSAGE = "(SELECT MIN(id) FROM messages)"
 # facet -> (edit, delete, insert): each a statement an insider with write access could run.
@@ -250,3 +256,43 @@ def test_a_checked_row_is_accepted_through_the_cli_and_the_acceptance_is_recorde
         "Pat Chair",
         "checked with the chair: reset on purpose",
     )
+
+
+def test_a_call_list_address_slipped_into_the_settings_is_never_mailed(
+    uow: UnitOfWork, database_url: str
+) -> None:
+    cycles.create_cycle(uow, 2026, timezone="America/Chicago", milestones={}, actor="chair")
+    _tamper(
+        database_url,
+        "INSERT INTO cycle_settings (cycle_year, settings) VALUES "
+        '(2026, \'{"program": {"call_list_address": "evil@attacker.example"}}\')',
+    )
+    with pytest.raises(SealBroken, match=r"^cycle_settings row \[2026\] was changed outside"):
+        cycles.fire_event(
+            uow, 2026, CycleEvent.open_call, actor="s", trigger=Trigger.cli, now=AUG_2
+        )
+    assert cycles.describe(uow, 2026).state == "planned"
+    assert notifications.list_messages(uow) == []
+
+
+def test_a_delivery_killed_mid_run_leaves_verify_intact(uow: UnitOfWork, database_url: str) -> None:
+    paired_cycle(uow)
+    with SmtpTestServer(delay=0.02) as server:
+        env = {
+            "MENTORING_SMTP_HOST": "127.0.0.1",
+            "MENTORING_SMTP_PORT": str(server.port),
+            "MENTORING_DATABASE_URL": database_url,
+        }
+        delivery = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "notifications", "deliver"],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while len(server.received) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        delivery.kill()
+        delivery.wait()
+    assert len(server.received) >= 20, "the delivery was under way when it was killed"
+    assert audit.verify(uow).problems == []

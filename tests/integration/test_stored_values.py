@@ -32,7 +32,14 @@ def edit_by_hand(uow: UnitOfWork, statement: Any) -> None:
 
 
 def store_settings(uow: UnitOfWork, settings: object) -> None:
+    """Settings stored before row seals, taken as they stood when the database was
+    upgraded: the program reads them, and must refuse what it cannot use."""
     edit_by_hand(uow, insert(CycleSettingsRow).values(cycle_year=YEAR, settings=settings))
+    accept_settings(uow, "sealed at upgrade")
+
+
+def accept_settings(uow: UnitOfWork, reason: str) -> None:
+    audit.accept_rows(uow, ["cycle_settings:[2026]"], actor="chair", reason=reason, now=utcnow())
 
 
 def open_call(uow: UnitOfWork) -> None:
@@ -97,6 +104,14 @@ def test_stored_program_details_the_messages_cannot_use_are_refused_naming_the_c
     edit_by_hand(
         uow, update(CycleSettingsRow).values(settings={"program": {"committee_email": "x"}})
     )
+    # Changed outside the program: nothing acts on it, and nothing writes over it (that
+    # would seal the edit under the committee's name), until someone checks and accepts it.
+    with pytest.raises(SealBroken, match=r"^cycle_settings row \[2026\] was changed outside"):
+        open_call(uow)
+    with pytest.raises(SealBroken):
+        program.set_details(uow, YEAR, {"committee_email": "committee@example.org"}, actor="c")
+    accept_settings(uow, "checked: a typo, to be set again")
+    assert audit.verify(uow).problems == []
     with pytest.raises(
         UnusableStoredValue,
         match=r"^cycle 2026's stored program details \(cycle_settings\.program\) cannot be "
@@ -104,15 +119,6 @@ def test_stored_program_details_the_messages_cannot_use_are_refused_naming_the_c
         r"`mentoring cycle program 2026`$",
     ):
         open_call(uow)
-    # The row was changed outside the program: the program will not write over it (that
-    # would seal the edit under the committee's name) until someone checks and accepts it.
-    with pytest.raises(SealBroken, match=r"^cycle_settings row \[2026\] was changed outside"):
-        program.set_details(uow, YEAR, {"committee_email": "committee@example.org"}, actor="c")
-    accepted = audit.accept_rows(
-        uow, ["cycle_settings:[2026]"], actor="chair", reason="checked: a typo", now=utcnow()
-    )
-    assert accepted.rows == ["cycle_settings:[2026]"]
-    assert audit.verify(uow).problems == []
     program.set_details(uow, YEAR, {"committee_email": "committee@example.org"}, actor="chair")
     open_call(uow)
     assert cycles.describe(uow, YEAR).state == "call_open"
