@@ -113,17 +113,6 @@ def engine_for(url: str) -> Engine:
         ) from None
 
 
-@cache
-def reader_for(url: str) -> Engine:
-    """An engine for a long read beside a transaction of this process: on SQLite one whose
-    transactions do not take the write lock (WAL lets it read while a writer works), so it
-    neither waits for nor blocks the program; elsewhere the usual engine."""
-    parsed = database_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return engine_for(url)
-    return create_engine(parsed, connect_args={"timeout": 30})
-
-
 def session_factory(url: str) -> sessionmaker[Session]:
     """Sessions on an existing database: a SQLite file that is not there is refused
     (:class:`DatabaseMissing`) rather than created empty."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -44,6 +45,7 @@ from infra.tables import (
 )
 
 _BATCH = 500
+_PLAIN_KEY = re.compile(r"[ -!#-\[\]-~]*")  # printable ASCII but the quote and backslash
 _ENTRIES: Table = SealEntryRow.__table__  # type: ignore[assignment]
 RowKey = tuple[Any, ...]
 
@@ -156,16 +158,21 @@ def row_hash(values: Sequence[Any]) -> str:
     """SHA-256 of a row's sealed values, as read back from the database: each value
     framed by its length, so no two rows hash alike by shifting text between columns.
     (No JSON around the text itself: escaping long bodies cost three times the hashing.)"""
-    hasher = hashlib.sha256()
+    parts: list[bytes] = []
     for value in values:
         data = _encoded(value)
-        hasher.update(len(data).to_bytes(8, "big"))
-        hasher.update(data)
-    return hasher.hexdigest()
+        parts += (len(data).to_bytes(8, "big"), data)
+    return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
 def key_text(key: RowKey) -> str:
     """A row key as stored in ``seal_entries``: its values as JSON."""
+    if len(key) == 1:
+        (value,) = key
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"[{value}]"
+        if isinstance(value, str) and _PLAIN_KEY.fullmatch(value):
+            return f'["{value}"]'  # what json.dumps writes for it, without its cost
     return json.dumps([_plain(v) for v in key], separators=(",", ":"))
 
 

@@ -2,11 +2,9 @@
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, String, Text, cast, func, select, type_coerce
-from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from domain.audit import (
@@ -19,16 +17,10 @@ from domain.audit import (
     sealed_time,
     verify_rows,
 )
-from infra.db import reader_for
 from infra.seal_book import SealBook, SealProblem, record_problems, row_problems
 from infra.tables import AuditHeadRow, AuditRow
 
 HEAD_ID = 1
-
-
-def _row_problems_apart(url: URL) -> list[SealProblem]:
-    with Session(reader_for(url.render_as_string(hide_password=False))) as session:
-        return row_problems(session)
 
 
 BATCH = 10_000
@@ -201,15 +193,11 @@ class AuditLog:
                     committed[row[0]] = str(sealed.get("digest"))
                 yield row
 
-        # The rows' check needs nothing from the chain: it runs on a second connection
-        # meanwhile (reading and hashing release the interpreter lock much of the time).
-        with ThreadPoolExecutor(1, thread_name_prefix="seal-check") as pool:
-            rows = pool.submit(_row_problems_apart, session.get_bind().engine.url)
-            problems: list[ChainProblem | SealProblem] = list(
-                verify_rows(remembering(), self.head(), anchors)
-            )
-            problems.extend(record_problems(session, committed))
-            problems.extend(rows.result())
+        problems: list[ChainProblem | SealProblem] = list(
+            verify_rows(remembering(), self.head(), anchors)
+        )
+        problems.extend(record_problems(session, committed))
+        problems.extend(row_problems(session))
         return problems
 
 
