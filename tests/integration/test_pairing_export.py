@@ -4,7 +4,6 @@ import csv
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
 
 from domain.errors import DomainError
 from flows.usecases import pairing_export
@@ -30,13 +29,11 @@ def test_names_that_start_like_a_formula_are_exported_whole_as_text(
     uow: UnitOfWork, tmp_path: Path
 ) -> None:
     paired_cycle(uow)
-    with uow:
+    with uow:  # written through the program's session, so sealed as the program's own
         for member_id, (first, last) in HOSTILE_NAMES.items():
-            uow.session.execute(
-                update(MemberRow)
-                .where(MemberRow.member_id == member_id)
-                .values(first_name=first, last_name=last, institution="\tTab Library")
-            )
+            row = uow.session.get(MemberRow, member_id)
+            assert row is not None
+            row.first_name, row.last_name, row.institution = first, last, "\tTab Library"
         uow.commit()
     path = tmp_path / "pairs.csv"
     result = pairing_export.export(uow, 2026, path)
