@@ -5,13 +5,19 @@ scheduled run, a person's run from the UI, the CLI and a second worker can overl
 still send each message once. A run that could not use the mail server ends Failed with
 the sentence that says why; a SIGTERM lets the messages in flight finish and gives back
 the rest before the run ends.
+
+Each run publishes the ``mail-delivery`` page (what it sent, by kind and to whom, and what
+the server refused, with its answer) and refreshes the status page of each cycle it sent
+mail for.
 """
 
 from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import Failed
 
+from flows.orchestration import failed_message_ids, publish_delivery
 from flows.signals import stop_on_signals
+from flows.usecases.clock import utcnow
 from flows.usecases.notifications import deliver, list_messages
 from infra.uow import UnitOfWork
 
@@ -20,10 +26,13 @@ from infra.uow import UnitOfWork
 def deliver_notifications() -> dict[str, object] | State[dict[str, object]]:
     """Send every queued message; failures are kept with the server's answer."""
     uow = UnitOfWork.from_settings()
+    started, failed_before = utcnow(), failed_message_ids(uow)
     with stop_on_signals() as stop:
         counts = deliver(uow, stop=stop)
     logger = get_run_logger()
     logger.info("sent %s, failed %s, pending %s", counts.sent, counts.failed, counts.pending)
+    for problem in publish_delivery(uow, counts, started=started, failed_before=failed_before):
+        logger.warning(problem)
     if counts.failed:
         failed = list_messages(uow, failed_only=True)[:50]
         create_markdown_artifact(
