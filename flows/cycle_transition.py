@@ -1,27 +1,62 @@
 """The transition flow: fire one event on a cycle, then announce it and report.
 
-The committee runs it by hand from the Prefect UI (the event is a dropdown), deployment
-triggers run it in reaction to events, and it is idempotent: a second run, a double
-click or a retry after a crash finds the cycle already moved and changes nothing.
+Deployment triggers and scripts run it with the machine parameters (event, trigger,
+when_due); the committee's forms are the step flows of flows/committee_steps.py. It is
+idempotent: a second run, a double click or a retry after a crash finds the cycle already
+moved and changes nothing. A refusal ends the run at once, Failed, with the rule's
+sentence as its message and no traceback.
 """
 
+import logging
 from typing import Any
 
 from prefect import State, flow, get_run_logger, task
+from prefect.exceptions import FailedRun
+from prefect.states import Failed
 from sqlalchemy.exc import OperationalError
 
 from domain.cycle_states import CycleEvent, Trigger
-from flows.orchestration import announce_transition, current_flow_run_id, publish_cycle_summary
+from domain.errors import DomainError
+from flows.orchestration import (
+    announce_transition,
+    current_flow_run_id,
+    publish_transition_pages,
+)
 from flows.usecases.cycles import TransitionResult, fire_event, is_due
 from infra.uow import UnitOfWork
 
 
-def _database_trouble(_task: object, _run: object, state: State[Any]) -> bool:
+class FailedStateEcho(logging.Filter):
+    """Drops Prefect's echo of a Failed state that a flow returned.
+
+    When a deployed run ends in a Failed state its flow returned (a refusal, said in one
+    sentence), Prefect's engine then asks for the run's result, gets ``FailedRun`` and logs
+    it to the run as "Engine execution exited with unexpected exception" with a traceback
+    of its own internals: the run's message again, as a traceback. An exception a flow
+    raises is not ``FailedRun`` and is still logged in full.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], FailedRun))
+
+
+def quiet_failed_state_echo() -> None:
+    """Install :class:`FailedStateEcho` on Prefect's flow run logger, once per process
+    (it runs when a flow module is loaded, before the engine can log the echo)."""
+    runs = logging.getLogger("prefect.flow_runs")
+    if not any(isinstance(f, FailedStateEcho) for f in runs.filters):
+        runs.addFilter(FailedStateEcho())
+
+
+quiet_failed_state_echo()
+
+
+def database_trouble(_task: object, _run: object, state: State[Any]) -> bool:
     """Retry a lost connection or a lock timeout, never a refusal by the program's rules."""
     return isinstance(state.result(raise_on_failure=False), OperationalError)
 
 
-@task(retries=2, retry_delay_seconds=5, retry_condition_fn=_database_trouble)
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=database_trouble)
 def fire(
     year: int,
     event: CycleEvent,
@@ -29,17 +64,21 @@ def fire(
     reason: str | None,
     trigger: Trigger,
     flow_run_id: str | None,
-) -> TransitionResult:
-    """The one use case; retried only on database trouble (a refusal is final)."""
-    return fire_event(
-        UnitOfWork.from_settings(),
-        year,
-        event,
-        actor=actor,
-        trigger=trigger,
-        reason=reason,
-        flow_run_id=flow_run_id,
-    )
+) -> TransitionResult | str:
+    """The one use case; retried only on database trouble. A refusal is final and comes
+    back as its sentence (a value, not an exception), so no traceback is logged."""
+    try:
+        return fire_event(
+            UnitOfWork.from_settings(),
+            year,
+            event,
+            actor=actor,
+            trigger=trigger,
+            reason=reason,
+            flow_run_id=flow_run_id,
+        )
+    except DomainError as refusal:
+        return str(refusal)
 
 
 @flow(name="cycle-transition", log_prints=True)
@@ -50,7 +89,7 @@ def advance_cycle(
     reason: str | None = None,
     trigger: Trigger = Trigger.manual,
     when_due: bool = False,
-) -> dict[str, object]:
+) -> dict[str, object] | State[Any]:
     """Fire EVENT on the cycle of YEAR as ACTOR.
 
     Args:
@@ -63,14 +102,22 @@ def advance_cycle(
             to the daily tick.
     """
     uow = UnitOfWork.from_settings()
-    if when_due and not is_due(uow, year, event):
+    logger = get_run_logger()
+    try:
+        waiting = when_due and not is_due(uow, year, event)
+    except DomainError as refusal:
+        logger.error(str(refusal))
+        return Failed(message=str(refusal))
+    if waiting:
         message = f"{event} is not due yet for cycle {year}; the daily tick will fire it"
-        get_run_logger().info(message)
+        logger.info(message)
         return {"year": year, "event": str(event), "changed": False, "message": message}
     result = fire(year, event, actor, reason, trigger, current_flow_run_id())
-    logger = get_run_logger()
+    if isinstance(result, str):
+        logger.error(result)
+        return Failed(message=result)
     logger.info(result.message)
     if result.changed:
         announce_transition(result)
-    publish_cycle_summary(uow, year, result.message)
+    publish_transition_pages(uow, result)
     return result.as_dict()

@@ -1,0 +1,259 @@
+"""The committee's step flows under a real (test) Prefect server: each moves the cycle, a
+refusal ends the run at once in one plain sentence, the year defaults to the current
+cycle, and prefect.yaml deploys them with only the form's boxes."""
+
+import logging
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prefect.client.orchestration import get_client
+from prefect.exceptions import FailedRun
+
+from domain.cycle_states import CycleEvent, Trigger
+from flows.committee_steps import (
+    STEP_FLOWS,
+    STEP_NAMES,
+    announce_the_pairings,
+    begin_mentoring,
+    begin_orientation,
+    cancel_this_year,
+    close_applications,
+    end_mentoring,
+    open_the_call,
+    record_the_assessment,
+)
+from flows.usecases import audit, cycles, pairings
+from infra.uow import UnitOfWork
+from tests.builders import OCT_1, cycle_with_applications
+
+PREFECT_YAML = Path(__file__).resolve().parents[2] / "prefect.yaml"
+FUTURE = 2040  # its dates are years ahead, so every step there is early
+
+
+def _create(uow: UnitOfWork, year: int) -> None:
+    cycles.create_cycle(uow, year, timezone="America/Chicago", milestones={}, actor="chair")
+
+
+def _fire(uow: UnitOfWork, year: int, event: CycleEvent) -> None:
+    cycles.fire_event(uow, year, event, actor="chair", trigger=Trigger.cli, reason="set-up")
+
+
+def _state(uow: UnitOfWork, year: int) -> str:
+    return str(cycles.describe(uow, year).state)
+
+
+def test_each_step_flow_moves_the_cycle_and_says_so(uow: UnitOfWork) -> None:
+    _create(uow, FUTURE)
+    walk: list[tuple[int, Any, str]] = [
+        (FUTURE, open_the_call, "call_open"),
+        (FUTURE, close_applications, "applications_closed"),
+        (FUTURE, cancel_this_year, "cancelled"),
+    ]
+    cycle_with_applications(uow, 2026)
+    pairings.propose(uow, 2026, actor="chair", now=OCT_1)
+    pairings.approve(uow, 2026, actor="chair", now=OCT_1)
+    walk += [
+        (2026, announce_the_pairings, "paired"),
+        (2026, begin_orientation, "orientation"),
+        (2026, begin_mentoring, "active"),
+        (2026, end_mentoring, "ended"),
+        (2026, record_the_assessment, "assessed"),
+    ]
+    for year, step, reached in walk:
+        state = step(
+            your_name="Pat Chair", year=str(year), reason="testing the form", return_state=True
+        )
+        assert state.is_completed(), (step.name, state.message)
+        assert _state(uow, year) == reached
+        assert str(state.message).startswith(f"Cycle {year} is now ")
+        assert f"(“{step.name}”, by Pat Chair)" in str(state.message)
+        assert state.result()["target"] == reached
+        last = audit.history(uow, year).transitions[-1]
+        assert (last.target, last.actor, last.trigger, last.reason) == (
+            reached,
+            "Pat Chair",
+            "manual",
+            "testing the form",
+        )
+        assert last.flow_run_id == str(state.state_details.flow_run_id)
+
+    again = record_the_assessment(your_name="Pat Chair", year="2026", return_state=True)
+    assert again.is_completed()
+    assert again.message == (
+        "Cycle 2026 is already finished (its assessment is recorded); nothing was changed."
+    )
+
+
+REFUSALS: list[tuple[str, Any, dict[str, str], str]] = [
+    (
+        "not allowed from the state",
+        begin_mentoring,
+        {"your_name": "Pat"},
+        "Cycle 2040 is planned (its call for applications has not opened), so “Begin "
+        "mentoring” cannot be taken now; the steps open are “Open the call for "
+        "applications” or “Cancel this year”.",
+    ),
+    (
+        "cancelling without a reason",
+        cancel_this_year,
+        {"your_name": "Pat"},
+        "Cancelling cycle 2040 needs a reason: write it in the Reason box.",
+    ),
+    (
+        "before the date without a reason",
+        open_the_call,
+        {"your_name": "Pat"},
+        "“Open the call for applications” for cycle 2040 is set for Wed Aug 1, 12:00 AM "
+        "Chicago time; to take this step before then, write why in the Reason box.",
+    ),
+    (
+        "no such cycle",
+        open_the_call,
+        {"your_name": "Pat", "year": "2031"},
+        "There is no cycle 2031: check the Year box, or ask whoever runs the server to "
+        "create the cycle first.",
+    ),
+    (
+        "no name",
+        open_the_call,
+        {"your_name": "  ", "reason": "early"},
+        "Write your name in the Your name box: the cycle's history records who took each step.",
+    ),
+    (
+        "a year that is not one",
+        open_the_call,
+        {"your_name": "Pat", "year": "twenty"},
+        "The Year box holds 'twenty': write a year such as 2026, or leave it empty for the "
+        "current cycle.",
+    ),
+    (
+        "a name on two lines",
+        open_the_call,
+        {"your_name": "Pat\nChair", "reason": "early"},
+        "The Your name box 'Pat\\nChair' contains a line break (U+000A); it must be a single "
+        "line of plain text.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("step", "form", "sentence"),
+    [case[1:] for case in REFUSALS],
+    ids=[case[0] for case in REFUSALS],
+)
+def test_a_refusal_ends_the_run_at_once_in_one_sentence(
+    uow: UnitOfWork,
+    caplog: pytest.LogCaptureFixture,
+    step: Any,
+    form: dict[str, str],
+    sentence: str,
+) -> None:
+    _create(uow, FUTURE)
+    with caplog.at_level(logging.INFO):
+        state = step(**{"year": str(FUTURE), **form}, return_state=True)
+    assert state.is_failed()
+    assert state.message == sentence
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+    assert run.start_time is not None and run.end_time is not None
+    took = (run.end_time - run.start_time).total_seconds()
+    assert took < 2, f"the refused run took {took:.1f} s"
+    run_log = [r for r in caplog.records if r.name.startswith("prefect")]
+    assert any(r.levelno == logging.ERROR and r.getMessage() == sentence for r in run_log)
+    assert not any(r.exc_info or "Traceback" in r.getMessage() for r in run_log)
+    assert _state(uow, FUTURE) == "planned"
+    assert audit.history(uow, FUTURE).transitions == []
+
+
+def test_announcing_unapproved_pairings_points_at_the_review(uow: UnitOfWork) -> None:
+    _create(uow, FUTURE)
+    _fire(uow, FUTURE, CycleEvent.open_call)
+    _fire(uow, FUTURE, CycleEvent.close_applications)
+    state = announce_the_pairings(
+        your_name="Pat", year=str(FUTURE), reason="early", return_state=True
+    )
+    assert state.is_failed()
+    assert state.message == (
+        "The pairings of cycle 2040 are not approved yet: approve them first in the pairing "
+        "review (the paused review-pairings run, its Resume button)."
+    )
+    assert _state(uow, FUTURE) == "applications_closed"
+
+
+def test_the_year_defaults_to_the_current_cycle(uow: UnitOfWork) -> None:
+    for year in (FUTURE - 1, FUTURE, FUTURE + 1):
+        _create(uow, year)
+    _fire(uow, FUTURE + 1, CycleEvent.cancel)
+    state = open_the_call(your_name="Pat", reason="early", return_state=True)
+    assert state.is_completed(), state.message
+    assert str(state.message).startswith(f"Cycle {FUTURE} is now open for applications")
+    assert [_state(uow, y) for y in (FUTURE - 1, FUTURE, FUTURE + 1)] == [
+        "planned",
+        "call_open",
+        "cancelled",
+    ]
+
+
+def test_without_a_cycle_in_progress_the_empty_year_is_refused(uow: UnitOfWork) -> None:
+    _create(uow, FUTURE)
+    _fire(uow, FUTURE, CycleEvent.cancel)
+    state = open_the_call(your_name="Pat", reason="early", return_state=True)
+    assert state.is_failed()
+    assert state.message == (
+        "No cycle is in progress: write the year in the Year box, or ask whoever runs the "
+        "server to create the cycle first."
+    )
+
+
+def _deployments() -> dict[str, dict[str, Any]]:
+    return {d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text())["deployments"]}
+
+
+def _flow_of(entrypoint: str) -> Any:
+    path, name = entrypoint.split(":")
+    return getattr(import_module(path.removesuffix(".py").replace("/", ".")), name)
+
+
+@pytest.mark.parametrize("event", list(CycleEvent))
+def test_each_step_is_deployed_by_its_name_with_only_the_forms_boxes(event: CycleEvent) -> None:
+    deployment = _deployments()[STEP_NAMES[event]]
+    step = _flow_of(deployment["entrypoint"])
+    assert step is STEP_FLOWS[event]
+    assert step.name == STEP_NAMES[event]
+    assert "triggers" not in deployment and "parameters" not in deployment
+    schema = step.parameters
+    assert list(schema.properties) == ["your_name", "year", "reason"]
+    assert schema.required == ["your_name"]
+    for name, box in schema.properties.items():
+        assert box["type"] == "string" and "anyOf" not in box, (name, box)
+        assert box["description"], name
+    assert schema.properties["year"]["default"] == ""
+    assert schema.properties["reason"]["default"] == ""
+
+
+def test_the_machine_parameters_stay_on_the_event_driven_deployments() -> None:
+    deployments = _deployments()
+    transition = _flow_of(deployments["cycle-transition"]["entrypoint"])
+    assert {"event", "trigger", "when_due"} <= set(transition.parameters.properties)
+    assert "committee" not in deployments["cycle-transition"]["tags"]
+    (trigger,) = deployments["announce-when-approved"]["triggers"]
+    assert trigger["parameters"]["when_due"] is True
+    committee = [d["name"] for d in deployments.values() if "committee" in d["tags"]]
+    assert set(STEP_NAMES.values()) <= set(committee)
+
+
+def _logged(error: Exception) -> bool:
+    """Whether Prefect's flow run logger lets through an error record carrying ``error``."""
+    runs = logging.getLogger("prefect.flow_runs")
+    record = runs.makeRecord(
+        runs.name, logging.ERROR, __file__, 0, "exited", (), (type(error), error, None)
+    )
+    return bool(runs.filter(record))
+
+
+def test_the_engines_echo_of_a_returned_failed_state_is_dropped_but_errors_are_not() -> None:
+    assert not _logged(FailedRun("Cancelling cycle 2040 needs a reason"))
+    assert _logged(ValueError("a real bug"))
