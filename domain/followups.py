@@ -11,6 +11,9 @@ from domain.cycle_states import CycleEvent, CycleState
 FIRST_MEETING_WITHIN = timedelta(days=14)
 """A new pair meets within two weeks: of mentoring's start, or of a re-pairing's approval."""
 
+HELD_NOTICE_ANSWER_WITHIN = timedelta(days=2)
+"""Invitations held back for a session already begun need the committee's answer soon."""
+
 
 class TaskAudience(StrEnum):
     """Whose task it is; the values are what the task list stores."""
@@ -32,6 +35,22 @@ class TaskSpec:
     title: str
     due_at: datetime
     member_id: str | None = None
+
+
+def survey_task_key(year: int, member_id: str) -> str:
+    """The participant's "answer the survey" task, closed when their answer is imported."""
+    return f"{year}/{CycleEvent.end_mentoring}/survey/{member_id}"
+
+
+def orientation_held_key(year: int) -> str:
+    """The committee's task to answer for orientation invitations not sent."""
+    return f"{year}/{CycleEvent.start_orientation}/invitations-not-sent"
+
+
+def orientation_held_task(year: int, title: str, now: datetime) -> TaskSpec:
+    """Ask the committee to set a new session (which sends the invitations and closes the
+    task) or to confirm that none go (by marking it done)."""
+    return TaskSpec(orientation_held_key(year), COMMITTEE, title, now + HELD_NOTICE_ANSWER_WITHIN)
 
 
 def first_meeting_due(since: datetime) -> datetime:
@@ -94,7 +113,11 @@ def tasks_for(
         closes = calendar.milestone(CycleEvent.complete_assessment)
         return [TaskSpec(f"{k}/compile", COMMITTEE, "Compile the program assessment", closes)] + [
             TaskSpec(
-                f"{k}/survey/{m}", PARTICIPANT, "Answer the program assessment survey", closes, m
+                survey_task_key(year, m),
+                PARTICIPANT,
+                "Answer the program assessment survey",
+                closes,
+                m,
             )
             for m in sorted(set(participants))
         ]

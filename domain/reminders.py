@@ -3,6 +3,10 @@
 Every rule reads the cycle's calendar, so moving a milestone moves what depends on it:
 the call's last-week reminder, the monthly check-ins and the midpoint check, the survey's
 reminders and closing day, and how long an unpaired mentee stays on the waiting list.
+
+Catching up is safe: a notice about a moment (a deadline, a session, a survey's close, an
+answer's due day) goes only while that moment is still ahead, however late the milestone
+that sends it fires; :func:`still_ahead` is that rule.
 """
 
 from collections.abc import Mapping
@@ -33,9 +37,24 @@ DUE_SOON = timedelta(days=7)
 """The committee's digest lists its tasks falling due within a week."""
 
 
+def still_ahead(moment: datetime, now: datetime) -> bool:
+    """Whether a notice about ``moment`` is still worth sending at ``now``: only before it."""
+    return now < moment
+
+
+def call_closes(calendar: CycleCalendar) -> datetime:
+    """When applications close: the call for applications and its reminder are about it."""
+    return calendar.milestone(CycleEvent.close_applications)
+
+
+def survey_closes(calendar: CycleCalendar) -> datetime:
+    """When the survey stops taking answers: its invitation and reminders are about it."""
+    return calendar.milestone(CycleEvent.complete_assessment)
+
+
 def deadline_reminder_window(calendar: CycleCalendar) -> tuple[datetime, datetime]:
     """From a week before the call closes until it closes (the end excluded)."""
-    closes = calendar.milestone(CycleEvent.close_applications)
+    closes = call_closes(calendar)
     return closes - DEADLINE_NOTICE, closes
 
 
@@ -56,7 +75,10 @@ def midpoint(calendar: CycleCalendar) -> datetime:
 
 
 def midpoint_due(calendar: CycleCalendar, now: datetime) -> bool:
-    return now >= midpoint(calendar)
+    """From the midpoint until its answer falls due: a check asking for an answer by a day
+    already come is not sent (catching up after the tick missed those weeks)."""
+    starts = midpoint(calendar)
+    return starts <= now and still_ahead(starts + MIDPOINT_ANSWER_WITHIN, now)
 
 
 def midpoint_respond_by(calendar: CycleCalendar) -> date:
@@ -65,13 +87,13 @@ def midpoint_respond_by(calendar: CycleCalendar) -> date:
 
 def survey_closes_on(calendar: CycleCalendar) -> date:
     """The survey's last day, as the invitation and its reminders say it."""
-    return (calendar.milestone(CycleEvent.complete_assessment) - SURVEY_CLOSES_BEFORE).date()
+    return (survey_closes(calendar) - SURVEY_CLOSES_BEFORE).date()
 
 
 def survey_reminders_due(calendar: CycleCalendar, now: datetime) -> list[str]:
     """The survey reminders whose time has come and whose survey is still open, earliest
     first; the last one names the reminder to send (each goes once, by its name)."""
-    closes = calendar.milestone(CycleEvent.complete_assessment)
+    closes = survey_closes(calendar)
     return [label for label, before in SURVEY_REMINDERS.items() if closes - before <= now < closes]
 
 

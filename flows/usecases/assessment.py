@@ -22,8 +22,10 @@ from domain.assessment import (
     summarize,
 )
 from domain.cycle_states import CycleState
+from domain.followups import survey_task_key
 from domain.values import actor_name
 from flows.usecases.clock import utcnow
+from flows.usecases.followups import close_tasks
 from infra.form_mapping import FormMapping, read_records
 from infra.uow import UnitOfWork
 
@@ -122,7 +124,8 @@ def import_responses(
     now: datetime | None = None,
 ) -> AssessmentImport:
     """Validate every line; the valid ones go in together (a later answer from the same
-    member for the same role replaces the earlier one), or none do on ``dry_run``."""
+    member for the same role replaces the earlier one), or none do on ``dry_run``. Each
+    participant who answered has their "answer the survey" task closed with the import."""
     now = now or utcnow()
     actor = actor_name(actor)
     replaced = 0
@@ -149,6 +152,18 @@ def import_responses(
         rejected.sort(key=lambda r: r["line"])
         if dry_run:
             return AssessmentImport(len(chosen), replaced, rejected, dry_run)
+        # The tasks close first, so each audit record seals the rows it wrote.
+        answered = {survey_task_key(year, member_id) for member_id, _ in chosen}
+        because = "survey answered"
+        close_tasks(
+            uow,
+            year,
+            answered,
+            actor=actor,
+            done_by=f"{actor} ({because})",
+            because=because,
+            now=now,
+        )
         replaced += uow.responses.store(year, chosen.values())
         uow.audit.append(
             kind="assessment_imported",

@@ -2,11 +2,16 @@
 
 Called inside the transition's own unit of work, so the state change, its messages and
 its tasks commit together (the outbox); delivery happens afterwards.
+
+Catching up is safe: a notice about a moment already past when the milestone fires (the
+call after applications closed, an orientation session that has begun, the survey after
+it closed) is not queued; the transition's audit record says so (``not_sent``), and for
+the orientation the committee gets a task to set a new session or to confirm.
 """
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,11 +19,18 @@ from typing import Any
 from domain.applications import Role
 from domain.cycle import Cycle
 from domain.cycle_states import CycleEvent
-from domain.errors import CalendarError
-from domain.followups import tasks_for
+from domain.errors import CalendarError, DomainError
+from domain.followups import TaskSpec, orientation_held_task, tasks_for
 from domain.notifications import Attachment, MessageKind, OutgoingMessage
 from domain.pairing_status import PairingSetStatus
-from domain.reminders import survey_closes_on, waiting_list_until
+from domain.reminders import (
+    call_closes,
+    still_ahead,
+    survey_closes,
+    survey_closes_on,
+    waiting_list_until,
+)
+from domain.time_words import moment_words
 from infra.ics import orientation_invitation
 from infra.rendering import compose_message
 from infra.repositories.stored import UnusableStoredValue
@@ -133,53 +145,81 @@ def roles_by_member(pairs: list[tuple[str, str]]) -> dict[str, Role]:
     return {m: Role.BOTH if len(r) == 2 else r.pop() for m, r in roles.items()}
 
 
+@dataclass(frozen=True)
+class NotSent:
+    """Notices a transition did not queue because the moment they are about has passed:
+    the sentence for the audit record, and the task asking the committee to act, if any."""
+
+    kind: MessageKind
+    sentence: str
+    task: TaskSpec | None = None
+
+
+Messages = list[OutgoingMessage | None]
+Notices = tuple[Messages, list[NotSent]]
+
+
 def on_transition(
     uow: UnitOfWork, cycle: Cycle, event: CycleEvent, now: datetime
-) -> dict[str, int]:
-    """Queue the messages and create the tasks of ``event``; returns what was added."""
+) -> dict[str, Any]:
+    """Queue the messages and create the tasks of ``event``; returns what was added, and
+    under ``not_sent`` the notices held back because their moment had passed at ``now``."""
     mailer = Mailer(uow, cycle)
     pairs = pair_list(uow, cycle.year)
-    messages = [m for m in _messages(mailer, event, pairs) if m is not None]
-    queued = uow.outbox.enqueue(messages, now)
-    created = uow.tasks.add(
-        tasks_for(event, cycle.year, cycle.calendar, pairs, list(roles_by_member(pairs))),
-        cycle.year,
-        now,
-    )
-    return {"messages": queued, "tasks": created}
+    messages, not_sent = _messages(mailer, event, pairs, now)
+    queued = uow.outbox.enqueue([m for m in messages if m is not None], now)
+    specs = tasks_for(event, cycle.year, cycle.calendar, pairs, list(roles_by_member(pairs)))
+    specs += [n.task for n in not_sent if n.task is not None]
+    created = uow.tasks.add(specs, cycle.year, now)
+    effects: dict[str, Any] = {"messages": queued, "tasks": created}
+    if not_sent:
+        effects["not_sent"] = [n.sentence for n in not_sent]
+    return effects
 
 
 def _messages(
-    mailer: Mailer, event: CycleEvent, pairs: list[tuple[str, str]]
-) -> list[OutgoingMessage | None]:
+    mailer: Mailer, event: CycleEvent, pairs: list[tuple[str, str]], now: datetime
+) -> Notices:
     if event is CycleEvent.open_call:
-        return _call_for_applications(mailer)
+        return _call_for_applications(mailer, now)
     if event is CycleEvent.announce_pairings:
-        return pairing_notices(mailer, pairs) + _not_paired(mailer)
+        return pairing_notices(mailer, pairs) + _not_paired(mailer), []
     if event is CycleEvent.start_orientation:
-        return _orientation(mailer, pairs)
+        return _orientation(mailer, pairs, now)
     if event is CycleEvent.start_mentoring:
         return _both_sides(
             mailer,
             pairs,
             K.mentoring_begins,
             mentoring_ends_on=mailer.date(CycleEvent.end_mentoring),
-        )
+        ), []
     if event is CycleEvent.end_mentoring:
-        return _both_sides(
+        ended = _both_sides(
             mailer, pairs, K.mentoring_ends, ended_on=mailer.date(CycleEvent.end_mentoring)
-        ) + _survey(mailer, pairs)
-    return []
+        )
+        survey, not_sent = _survey(mailer, pairs, now)
+        return ended + survey, not_sent
+    return [], []
 
 
-def _call_for_applications(mailer: Mailer) -> list[OutgoingMessage | None]:
+def _call_for_applications(mailer: Mailer, now: datetime) -> Notices:
+    """The call, unless applications have closed already (the call opened late)."""
     context: dict[str, Any] = {
         "apply_url": mailer.program.apply_url,
         "deadline": mailer.date(CycleEvent.close_applications),
         "pairings_announced_on": mailer.date(CycleEvent.announce_pairings),
     }
     opens_on = mailer.date(CycleEvent.open_call)
-    return mailer.to_core_members(K.call_for_applications, "", on=opens_on, **context)
+    call = mailer.to_core_members(K.call_for_applications, "", on=opens_on, **context)
+    closes = call_closes(mailer.cycle.calendar)
+    if not any(call) or still_ahead(closes, now):
+        return call, []
+    when = moment_words(closes, mailer.cycle.calendar.tz.key)
+    sentence = (
+        f"the call for applications was not sent: applications closed on {when}; late "
+        "applications can still be accepted until the pairings are announced"
+    )
+    return [], [NotSent(K.call_for_applications, sentence)]
 
 
 def pairing_notices(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessage | None]:
@@ -220,10 +260,12 @@ def _not_paired(mailer: Mailer) -> list[OutgoingMessage | None]:
     ]
 
 
-def _orientation(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessage | None]:
+def orientation_start(mailer: Mailer) -> datetime:
+    """When the session starts, as set (or by default); a stored time the zone cannot
+    hold is refused naming the cycle and how to set it again."""
     year = mailer.cycle.year
     try:
-        starts = mailer.program.orientation_start(mailer.cycle.calendar)
+        return mailer.program.orientation_start(mailer.cycle.calendar)
     except CalendarError as refused:
         raise UnusableStoredValue(
             year,
@@ -232,8 +274,32 @@ def _orientation(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingM
             f"cannot be used: {refused}",
             f"set orientation_at again with `mentoring cycle program {year}`",
         ) from None
+
+
+def _orientation(mailer: Mailer, pairs: list[tuple[str, str]], now: datetime) -> Notices:
+    """Every participant's invitation, unless the session has begun: then none goes and
+    the committee is asked to set a new session or to confirm."""
+    starts = orientation_start(mailer)
+    invited = sorted(roles_by_member(pairs))
+    if not invited or still_ahead(starts, now):
+        return orientation_invitations(mailer, invited, starts), []
+    year = mailer.cycle.year
+    when = moment_words(starts, mailer.cycle.calendar.tz.key)
+    sentence = (
+        f"orientation invitations not sent: the session on {when} has begun; set a new "
+        f"session with `mentoring cycle program {year} --orientation-at …` (the "
+        "invitations then go), or confirm that none go by marking this task done"
+    )
+    title = sentence[0].upper() + sentence[1:]
+    return [], [
+        NotSent(K.orientation_invitation, sentence, orientation_held_task(year, title, now))
+    ]
+
+
+def orientation_invitations(mailer: Mailer, invited: Sequence[str], starts: datetime) -> Messages:
+    """The invitation, with its calendar file, to each of ``invited``."""
     invite = orientation_invitation(
-        year,
+        mailer.cycle.year,
         starts,
         mailer.program.orientation_length,
         mailer.program.orientation_join_url,
@@ -248,8 +314,24 @@ def _orientation(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingM
             duration_minutes=mailer.program.orientation_minutes,
             join_url=mailer.program.orientation_join_url,
         )
-        for m in sorted(roles_by_member(pairs))
+        for m in invited
     ]
+
+
+def invite_to_new_session(uow: UnitOfWork, cycle: Cycle, now: datetime) -> int:
+    """Queue the invitations held back at ``start_orientation``, for the session as now
+    set (``uow`` entered, the new details written); a session that has begun is refused."""
+    mailer = Mailer(uow, cycle)
+    starts = orientation_start(mailer)
+    if not still_ahead(starts, now):
+        when = moment_words(starts, cycle.calendar.tz.key)
+        raise DomainError(
+            f"the orientation session on {when} has begun too: set a time still to come, "
+            "or mark the task about the invitations done to confirm that none go"
+        )
+    invited = sorted(roles_by_member(pair_list(uow, cycle.year)))
+    messages = orientation_invitations(mailer, invited, starts)
+    return uow.outbox.enqueue([m for m in messages if m is not None], now)
 
 
 def _both_sides(
@@ -272,8 +354,19 @@ def _both_sides(
     return out
 
 
-def _survey(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessage | None]:
-    closes_on = survey_closes_on(mailer.cycle.calendar)
+def _survey(mailer: Mailer, pairs: list[tuple[str, str]], now: datetime) -> Notices:
+    """The survey's invitation to every participant, unless it has closed already."""
+    calendar = mailer.cycle.calendar
+    closes = survey_closes(calendar)
+    if pairs and not still_ahead(closes, now):
+        when = moment_words(closes, calendar.tz.key)
+        return [], [
+            NotSent(
+                K.assessment_invitation,
+                f"survey invitations not sent: the survey closed on {when}",
+            )
+        ]
+    closes_on = survey_closes_on(calendar)
     return [
         mailer.to_member(
             K.assessment_invitation,
@@ -283,7 +376,7 @@ def _survey(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[OutgoingMessag
             closes_on=closes_on,
         )
         for m, role in sorted(roles_by_member(pairs).items())
-    ]
+    ], []
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Tasks and deadlines: listing them, marking them done."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,3 +87,32 @@ def mark_done(uow: UnitOfWork, task_id: int, *, actor: str, now: datetime | None
         )
         uow.commit()
         return f"task {task_id} done: {task.title}"
+
+
+def close_tasks(
+    uow: UnitOfWork,
+    year: int,
+    keys: Collection[str],
+    *,
+    actor: str,
+    done_by: str,
+    because: str,
+    now: datetime,
+) -> list[Task]:
+    """Mark done the cycle's open tasks among ``keys``, the work they asked for being done
+    (``because`` says which), each audited as a task marked done is; returns them.
+    Called inside that work's unit of work, so both commit together."""
+    wanted = set(keys)
+    done = sorted(
+        (t for t in uow.tasks.open_of_cycle(year) if t.key in wanted), key=lambda t: t.key
+    )
+    uow.tasks.mark_done([t.id for t in done], done_by, now)
+    for task in done:
+        uow.audit.append(
+            kind="task_done",
+            cycle_year=year,
+            at=now,
+            actor=actor,
+            fields={"task": task.key, "title": task.title, "by": because},
+        )
+    return done

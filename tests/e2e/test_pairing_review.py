@@ -1,17 +1,27 @@
-"""The pause-for-approval flow: the committee's answer in the Resume form is recorded."""
+"""The pause-for-approval flow: the committee reads the proposal by name, and its answer in
+the Resume form (names or ids) is recorded; approving closes the approval task."""
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
 
 from prefect import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateName
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateName,
+)
+from prefect.client.schemas.sorting import ArtifactSort
 from prefect.flow_runs import resume_flow_run
 
 from domain.pairing_status import PairingSetStatus
-from flows.pairing_review import review_pairings
-from flows.usecases import audit, cycles
+from flows.pairing_review import HOW_TO_ANSWER, review_pairings
+from flows.usecases import audit, cycles, followups, pairings
 from infra.uow import UnitOfWork
 from tests.builders import cycle_with_applications
 
@@ -58,3 +68,81 @@ def _first_proposed_pair(uow: UnitOfWork) -> str:
         assert latest is not None
         pair = uow.pairings.pairs_of(latest.id)[0]
         return f"{pair.mentor_id}:{pair.mentee_id}"
+
+
+def latest_page(run_id: UUID, year: int = 2026) -> str:
+    """The newest version of the run's pairings artifact, as Markdown."""
+    with get_client(sync_client=True) as client:
+        [artifact] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[f"cycle-{year}-pairings"]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]),
+            ),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+    assert artifact.type == "markdown"
+    return str(artifact.data)
+
+
+def test_the_review_page_reads_by_name_and_edits_take_names(uow: UnitOfWork) -> None:
+    cycle_with_applications(uow)
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(review_pairings, 2026, 5, 1)
+        run_id = wait_for_paused_run()
+        first = latest_page(run_id)
+        proposed, left_out = _proposal(uow)
+        people = pairings.people(uow, 2026)
+        headings = [line for line in first.splitlines() if line.startswith("**")]
+        assert sorted(headings) == sorted(
+            f"**{n}. {people[m].name} → {people[e].name}**"
+            for n, (m, e) in enumerate(_by_name(proposed, people), 1)
+        )
+        assert len(headings) == len(proposed) > 40
+        assert "## Not paired" in first and "choose **Resume**" in first
+        for member_id in left_out:
+            assert f"- **{people[member_id].name}** (" in first
+        mentions = re.findall(r"C1\d{5}", first.replace(HOW_TO_ANSWER, ""))
+        asides = re.findall(r"\*Member ids? (C1\d{5})(?: : (C1\d{5}))?\*", first)
+        assert len(asides) == len(proposed) + len(left_out)
+        assert len(mentions) == 2 * len(proposed) + len(left_out)
+
+        mentor_id, mentee_id = next(p for p in proposed if people[p[1]].applied_as == "mentee")
+        resume_flow_run(
+            run_id,
+            run_input={"reviewer": "Pat Chair", "remove_pairs": [people[mentee_id].name]},
+        )
+        time.sleep(0.5)
+        assert wait_for_paused_run() == run_id
+        assert (
+            f"- Removed {people[mentor_id].name} ({mentor_id}) → "
+            f"{people[mentee_id].name} ({mentee_id})"
+        ) in latest_page(run_id)
+
+        resume_flow_run(run_id, run_input={"reviewer": "Pat Chair", "keep_pairs": ["Ada Lovelace"]})
+        time.sleep(0.5)
+        assert wait_for_paused_run() == run_id
+        assert (
+            "- Nothing was changed or approved: no applicant in cycle 2026 is named "
+            "'Ada Lovelace'; write the name as the pairing list shows it, or the member id."
+        ) in latest_page(run_id)
+
+        resume_flow_run(run_id, run_input={"reviewer": "Pat Chair", "approve": True})
+        result: dict[str, Any] = running.result(timeout=120)
+    assert result["tasks_done"] == ["Approve the pairing set"]
+    [task] = [t for t in followups.list_tasks(uow, 2026) if t.title == "Approve the pairing set"]
+    assert task.done_by == "Pat Chair"
+
+
+def _proposal(uow: UnitOfWork) -> tuple[list[tuple[str, str]], list[str]]:
+    with uow:
+        latest = uow.pairings.latest_set(2026, PairingSetStatus.proposed)
+        assert latest is not None
+        pairs = [p.members for p in uow.pairings.pairs_of(latest.id)]
+        return pairs, [u.member_id for u in uow.pairings.waiting(latest.id)]
+
+
+def _by_name(
+    pairs: list[tuple[str, str]], people: dict[str, pairings.Person]
+) -> list[tuple[str, str]]:
+    return sorted(pairs, key=lambda p: (people[p[0]].name.casefold(), people[p[1]].name.casefold()))
