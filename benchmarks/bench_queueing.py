@@ -48,6 +48,7 @@ from domain.calendar import CycleCalendar
 from domain.cycle_states import CycleEvent, CycleState, Trigger
 from domain.matching import PairingProposal
 from domain.pairing_status import PairStatus
+from flows.usecases import audit as audit_cases
 from flows.usecases import cycles as cycle_cases
 from flows.usecases import effects
 from infra import db
@@ -117,7 +118,13 @@ def build(url: str, pairs: int) -> str:
             for n in range(pairs)
         ),
     )
-    return f"{people:,} members, {made:,} approved pairs, cycle {YEAR} in applications_closed"
+    # The bulk rows went in beside the program: seal them as they stand, as `db upgrade`
+    # does for rows from before seals, so the transition reads them as the program's own.
+    sealed = audit_cases.seal_existing(uow, "0005", now)
+    return (
+        f"{people:,} members, {made:,} approved pairs, cycle {YEAR} in applications_closed "
+        f"({sealed:,} rows sealed)"
+    )
 
 
 class Timers:
