@@ -150,25 +150,23 @@ def test_the_committee_opens_the_call_from_the_custom_run_form(page: Any, stack:
     from playwright.sync_api import expect
 
     page.goto(f"{stack.base_url}/v2/deployments")
-    deployment_link = page.get_by_role("link", name="cycle-transition", exact=True).and_(
+    step = "Open the call for applications"
+    deployment_link = page.get_by_role("link", name=step, exact=True).and_(
         page.locator('[href*="/deployments/deployment/"]')
     )
     expect(deployment_link).to_be_visible()
-    for name in ("daily-tick", "deliver-notifications", "review-pairings"):
+    for name in ("Close applications", "Announce the pairings", "Cancel this year"):
         expect(page.get_by_role("link", name=name, exact=True).first).to_be_visible()
-    expect(page.get_by_role("link", name="announce-when-approved", exact=True)).to_be_visible()
     _shot(page, "ui-deployments.png")
 
     deployment_link.click()
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Custom run").click()
-    page.get_by_role("spinbutton", name="year").fill("2026")
-    page.get_by_role("button", name="Select event").click()
-    page.get_by_role("option", name="open_call", exact=True).click()
-    expect(page.get_by_role("listbox")).to_be_hidden()
-    page.get_by_role("textbox", name="actor", exact=True).fill("Pat Chair (UI)")
-    page.get_by_role("tab", name="str", exact=True).click()
-    page.get_by_role("tabpanel", name="str").get_by_role("textbox").fill("UI test")
+    # Only what a person fills in: their name, the year, a reason; no event, no trigger.
+    expect(page.get_by_role("textbox", name="trigger")).to_have_count(0)
+    page.get_by_role("textbox", name="your_name", exact=True).fill("Pat Chair (UI)")
+    page.get_by_role("textbox", name=re.compile(r"^year")).fill("2026")
+    page.get_by_role("textbox", name=re.compile(r"^reason")).fill("UI test")
     _shot(page, "ui-custom-run-form.png")
     page.get_by_role("button", name="Submit").click()
 
@@ -183,7 +181,7 @@ def test_the_committee_opens_the_call_from_the_custom_run_form(page: Any, stack:
     main = page.get_by_role("main")
     expect(main.get_by_role("navigation", name="breadcrumb").first).to_contain_text(match[1])
     _final_state(page, stack)
-    _show_log_line(page, "planned → call_open")
+    _show_log_line(page, "is now open for applications")
     _shot(page, "ui-run-completed.png")
 
     assert stack.mentoring_json("cycle", "show", "2026")["state"] == "call_open"
