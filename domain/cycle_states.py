@@ -59,6 +59,19 @@ TARGET_OF: dict[CycleEvent, CycleState] = {
     CycleEvent.cancel: CycleState.cancelled,
 }
 
+STEP_NAMES: dict[CycleEvent, str] = {
+    CycleEvent.open_call: "Open the call for applications",
+    CycleEvent.close_applications: "Close applications",
+    CycleEvent.announce_pairings: "Announce the pairings",
+    CycleEvent.start_orientation: "Begin orientation",
+    CycleEvent.start_mentoring: "Begin mentoring",
+    CycleEvent.end_mentoring: "End mentoring",
+    CycleEvent.complete_assessment: "Record the assessment",
+    CycleEvent.cancel: "Cancel this year",
+}
+"""Each step in the committee's words: its deployment's and flow's name, and how the
+cycle's pages name it."""
+
 DESCRIPTIONS: dict[CycleEvent, str] = {
     CycleEvent.open_call: "Open the call for applications (August): Core members may apply "
     "as mentor, mentee or both.",

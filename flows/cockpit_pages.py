@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.cycle_states import FORWARD_EVENTS, CycleEvent, CycleState
+from domain.cycle_states import FORWARD_EVENTS, STEP_NAMES, CycleEvent, CycleState
 from domain.followups import TaskAudience
 from domain.time_words import marked_moment, moment_words, zone_words
 from flows.usecases.audit import RecordedTransition
@@ -26,16 +26,6 @@ MAIL_KEY = "mail-delivery"
 NAMES_SHOWN = 20  # recipients named per kind on the mail page; the rest are counted
 FAILURES_SHOWN = 200  # refused messages listed one by one on the mail page
 
-STEP_WORDS: dict[CycleEvent, str] = {
-    CycleEvent.open_call: "Open the call for applications",
-    CycleEvent.close_applications: "Close applications",
-    CycleEvent.announce_pairings: "Announce the pairings",
-    CycleEvent.start_orientation: "Begin orientation",
-    CycleEvent.start_mentoring: "Begin mentoring",
-    CycleEvent.end_mentoring: "End mentoring",
-    CycleEvent.complete_assessment: "Record the assessment",
-    CycleEvent.cancel: "Cancel this year",
-}
 
 STATE_WORDS: dict[CycleState, str] = {
     CycleState.planned: "Planned: the call for applications has not opened yet.",
@@ -87,7 +77,7 @@ def state_words(state: str) -> str:
 
 def step_words(event: str) -> str:
     try:
-        return STEP_WORDS[CycleEvent(event)]
+        return STEP_NAMES[CycleEvent(event)]
     except ValueError:
         return event.replace("_", " ")
 
@@ -144,7 +134,7 @@ def _next_step(view: CycleView, now: datetime) -> str:
         return "Next step: none."
     event = ahead[0]
     due = view.calendar.get(str(event))
-    text = f"Next step: **{STEP_WORDS[event]}**"
+    text = f"Next step: **{STEP_NAMES[event]}**"
     if due is not None:
         at = _when(due)
         if at <= now:
@@ -183,7 +173,7 @@ def _milestones(view: CycleView, now: datetime) -> list[str]:
         due = view.calendar.get(str(event))
         if due is not None:
             when = marked_moment(_when(due), view.timezone, now, with_year=True)
-            lines.append(f"| {STEP_WORDS[event]} | {when} |")
+            lines.append(f"| {STEP_NAMES[event]} | {when} |")
     return [*lines, ""]
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from prefect import State, flow, get_run_logger, task
+from prefect import Flow, State, flow, get_run_logger, task
 from prefect.states import Completed, Failed
 
-from domain.cycle_states import CycleEvent, CycleState, Trigger
+from domain.cycle_states import STEP_NAMES, CycleEvent, CycleState, Trigger
 from domain.errors import CycleNotFound, DomainError, MissingValue, TransitionRefused
 from domain.time_words import moment_words
 from domain.values import InvalidValue
@@ -25,18 +25,6 @@ from flows.orchestration import announce_transition, current_flow_run_id, publis
 from flows.usecases.cycles import TransitionResult, describe, fire_event, list_all
 from infra.db import DatabaseUnusable
 from infra.uow import UnitOfWork
-
-STEP_NAMES: Mapping[CycleEvent, str] = {
-    CycleEvent.open_call: "Open the call for applications",
-    CycleEvent.close_applications: "Close applications",
-    CycleEvent.announce_pairings: "Announce the pairings",
-    CycleEvent.start_orientation: "Begin orientation",
-    CycleEvent.start_mentoring: "Begin mentoring",
-    CycleEvent.end_mentoring: "End mentoring",
-    CycleEvent.complete_assessment: "Record the assessment",
-    CycleEvent.cancel: "Cancel this year",
-}
-"""Each step's name in the committee's words: the flow's and the deployment's name."""
 
 STATE_WORDS: Mapping[CycleState, str] = {
     CycleState.planned: "planned (its call for applications has not opened)",
@@ -229,119 +217,75 @@ def take_step(event: CycleEvent, year: str, your_name: str, reason: str) -> Stat
     return Completed(message=outcome.sentence, data=outcome.result.as_dict())
 
 
-@flow(name=STEP_NAMES[CycleEvent.open_call])
-def open_the_call(your_name: str, year: str = "", reason: str = "") -> State[Any]:
-    """Open the call for applications (August): Core members may apply as mentor, mentee
-    or both.
+_ARGS = """
 
     Args:
         your_name: Your name: the cycle's history records who took each step.
         year: The cycle's year, the year its call opens (2026 runs from August 2026 to July
             2027). Leave it empty for the current cycle.
-        reason: Why you take this step now. Needed only before its date on the calendar; the
-            run says so if it is.
+        reason: {reason}
     """
-    return take_step(CycleEvent.open_call, year, your_name, reason)
+_WHEN_EARLY = (
+    "Why you take this step now. Needed only before its date on the calendar; the\n"
+    "            run says so if it is."
+)
+_STEP_HELP: dict[CycleEvent, tuple[str, str]] = {
+    CycleEvent.open_call: (
+        "Open the call for applications (August): Core members may apply as mentor, mentee\n"
+        "    or both.",
+        _WHEN_EARLY,
+    ),
+    CycleEvent.close_applications: (
+        "Close the application period (end of September); the committee then reviews the\n"
+        "    applications and pairs the participants.",
+        _WHEN_EARLY,
+    ),
+    CycleEvent.announce_pairings: (
+        "Tell mentors and mentees their pairings (early November). Needs the pairings the\n"
+        "    committee approved in the pairing review.",
+        _WHEN_EARLY,
+    ),
+    CycleEvent.start_orientation: ("Begin training and orientation (late November).", _WHEN_EARLY),
+    CycleEvent.start_mentoring: (
+        "Begin formal mentoring (December); it runs six months.",
+        _WHEN_EARLY,
+    ),
+    CycleEvent.end_mentoring: (
+        "End formal mentoring (end of June); pairs may go on on their own, outside the program.",
+        _WHEN_EARLY,
+    ),
+    CycleEvent.complete_assessment: (
+        "Close the July assessment and record its response rate. Final: the year is done.",
+        _WHEN_EARLY,
+    ),
+    CycleEvent.cancel: (
+        "Cancel a year's cycle. Final: it cannot be undone, and no further step can be taken.",
+        "Why the year is cancelled (required): the cycle's history keeps it.",
+    ),
+}
 
 
-@flow(name=STEP_NAMES[CycleEvent.close_applications])
-def close_applications(your_name: str, year: str = "", reason: str = "") -> State[Any]:
-    """Close the application period (end of September); the committee then reviews the
-    applications and pairs the participants.
+def step_flow(event: CycleEvent) -> Flow[..., State[Any]]:
+    """The flow of one step: the same three boxes, its own name and help (Prefect reads the
+    form's help from the function's docstring, so each flow gets its own)."""
 
-    Args:
-        your_name: Your name: the cycle's history records who took each step.
-        year: The cycle's year, the year its call opens (2026 runs from August 2026 to July
-            2027). Leave it empty for the current cycle.
-        reason: Why you take this step now. Needed only before its date on the calendar; the
-            run says so if it is.
-    """
-    return take_step(CycleEvent.close_applications, year, your_name, reason)
+    def step(your_name: str, year: str = "", reason: str = "") -> State[Any]:
+        return take_step(event, year, your_name, reason)
+
+    summary, reason_help = _STEP_HELP[event]
+    step.__doc__ = summary + _ARGS.format(reason=reason_help)
+    step.__name__ = step.__qualname__ = STEP_NAMES[event].lower().replace(" ", "_")
+    return flow(name=STEP_NAMES[event])(step)
 
 
-@flow(name=STEP_NAMES[CycleEvent.announce_pairings])
-def announce_the_pairings(your_name: str, year: str = "", reason: str = "") -> State[Any]:
-    """Tell mentors and mentees their pairings (early November). Needs the pairings the
-    committee approved in the pairing review.
-
-    Args:
-        your_name: Your name: the cycle's history records who took each step.
-        year: The cycle's year, the year its call opens (2026 runs from August 2026 to July
-            2027). Leave it empty for the current cycle.
-        reason: Why you take this step now. Needed only before its date on the calendar; the
-            run says so if it is.
-    """
-    return take_step(CycleEvent.announce_pairings, year, your_name, reason)
-
-
-@flow(name=STEP_NAMES[CycleEvent.start_orientation])
-def begin_orientation(your_name: str, year: str = "", reason: str = "") -> State[Any]:
-    """Begin training and orientation (late November).
-
-    Args:
-        your_name: Your name: the cycle's history records who took each step.
-        year: The cycle's year, the year its call opens (2026 runs from August 2026 to July
-            2027). Leave it empty for the current cycle.
-        reason: Why you take this step now. Needed only before its date on the calendar; the
-            run says so if it is.
-    """
-    return take_step(CycleEvent.start_orientation, year, your_name, reason)
-
-
-@flow(name=STEP_NAMES[CycleEvent.start_mentoring])
-def begin_mentoring(your_name: str, year: str = "", reason: str = "") -> State[Any]:
-    """Begin formal mentoring (December); it runs six months.
-
-    Args:
-        your_name: Your name: the cycle's history records who took each step.
-        year: The cycle's year, the year its call opens (2026 runs from August 2026 to July
-            2027). Leave it empty for the current cycle.
-        reason: Why you take this step now. Needed only before its date on the calendar; the
-            run says so if it is.
-    """
-    return take_step(CycleEvent.start_mentoring, year, your_name, reason)
-
-
-@flow(name=STEP_NAMES[CycleEvent.end_mentoring])
-def end_mentoring(your_name: str, year: str = "", reason: str = "") -> State[Any]:
-    """End formal mentoring (end of June); pairs may go on on their own, outside the program.
-
-    Args:
-        your_name: Your name: the cycle's history records who took each step.
-        year: The cycle's year, the year its call opens (2026 runs from August 2026 to July
-            2027). Leave it empty for the current cycle.
-        reason: Why you take this step now. Needed only before its date on the calendar; the
-            run says so if it is.
-    """
-    return take_step(CycleEvent.end_mentoring, year, your_name, reason)
-
-
-@flow(name=STEP_NAMES[CycleEvent.complete_assessment])
-def record_the_assessment(your_name: str, year: str = "", reason: str = "") -> State[Any]:
-    """Close the July assessment and record its response rate. Final: the year is done.
-
-    Args:
-        your_name: Your name: the cycle's history records who took each step.
-        year: The cycle's year, the year its call opens (2026 runs from August 2026 to July
-            2027). Leave it empty for the current cycle.
-        reason: Why you take this step now. Needed only before its date on the calendar; the
-            run says so if it is.
-    """
-    return take_step(CycleEvent.complete_assessment, year, your_name, reason)
-
-
-@flow(name=STEP_NAMES[CycleEvent.cancel])
-def cancel_this_year(your_name: str, year: str = "", reason: str = "") -> State[Any]:
-    """Cancel a year's cycle. Final: it cannot be undone, and no further step can be taken.
-
-    Args:
-        your_name: Your name: the cycle's history records who took each step.
-        year: The cycle's year, the year its call opens (2026 runs from August 2026 to July
-            2027). Leave it empty for the current cycle.
-        reason: Why the year is cancelled (required): the cycle's history keeps it.
-    """
-    return take_step(CycleEvent.cancel, year, your_name, reason)
-
+open_the_call = step_flow(CycleEvent.open_call)
+close_applications = step_flow(CycleEvent.close_applications)
+announce_the_pairings = step_flow(CycleEvent.announce_pairings)
+begin_orientation = step_flow(CycleEvent.start_orientation)
+begin_mentoring = step_flow(CycleEvent.start_mentoring)
+end_mentoring = step_flow(CycleEvent.end_mentoring)
+record_the_assessment = step_flow(CycleEvent.complete_assessment)
+cancel_this_year = step_flow(CycleEvent.cancel)
 
 STEP_FLOWS = {
     CycleEvent.open_call: open_the_call,

@@ -14,7 +14,7 @@ from flows.cockpit_pages import (
     FAILURES_SHOWN,
     NAMES_SHOWN,
     STATE_WORDS,
-    STEP_WORDS,
+    STEP_NAMES,
     MailRun,
     history_page,
     mail_page,
@@ -315,5 +315,5 @@ def test_a_transition_is_headlined_in_words() -> None:
 
 
 def test_every_step_and_state_has_words() -> None:
-    assert set(STEP_WORDS) == set(CycleEvent)
+    assert set(STEP_NAMES) == set(CycleEvent)
     assert set(STATE_WORDS) == set(CycleState)
