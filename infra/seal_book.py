@@ -259,6 +259,15 @@ class SealBook:
         transaction counts, a key never sealed is missing from the answer."""
         found: dict[str, tuple[int | None, str | None]] = {}
         entries = _ENTRIES.c
+        if len(keys) > 4 * _BATCH:  # most of a table (the roster): one pass over its entries
+            wanted = set(keys)
+            query = select(entries.row_key, entries.seq, entries.row_hash).where(
+                entries.facet == facet.name
+            )
+            for key, seq, digest in session.execute(query.order_by(entries.id)):
+                if key in wanted:
+                    found[key] = (seq, digest)
+            keys = []
         for start in range(0, len(keys), _BATCH):
             chunk = keys[start : start + _BATCH]
             # A row has a few entries at most: read them all in id order (an index range
@@ -290,9 +299,16 @@ class SealBook:
                 hashes[key_text(tuple(row[: len(key_cols)]))] = row_hash(row[len(key_cols) :])
         return hashes
 
-    def check(self, session: Session, facet: Facet, keys: Sequence[RowKey]) -> None:
+    def check(
+        self,
+        session: Session,
+        facet: Facet,
+        keys: Sequence[RowKey],
+        read: Mapping[str, str] | None = None,
+    ) -> None:
         """Refuse to act on rows that differ from their latest seal (to change them, or
-        to mail from them); a row found intact is not looked at again in this session."""
+        to mail from them); a row found intact is not looked at again in this session.
+        ``read``: the rows' hashes from values the caller has just read (no second read)."""
         if not keys:
             return
         texts = [
@@ -304,9 +320,10 @@ class SealBook:
         ]
         if not texts:
             return
-        keys = [k for k in keys if key_text(k) in set(texts)]
+        unchecked = set(texts)
+        keys = [k for k in keys if key_text(k) in unchecked]
         expected = self.expected(session, facet, texts)
-        now = self.current(session, facet, keys)
+        now = self.current(session, facet, keys) if read is None else read
         for text in texts:
             seq, digest = expected.get(text, (None, None))
             if text not in expected:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.members import Member
-from infra.seal_book import BY_NAME, SealBook
+from infra.seal_book import BY_NAME, SealBook, key_text, row_hash
 from infra.tables import MemberRow
 
 MEMBERS = BY_NAME["members"]
@@ -34,7 +34,11 @@ class MemberRepository:
         """The roster; refused (:class:`infra.seal_book.SealBroken`) if a member's row was
         changed outside the program, so mail never follows an address edited by hand."""
         rows = list(self.session.scalars(select(MemberRow)))
-        SealBook.of(self.session).check(self.session, MEMBERS, [(r.member_id,) for r in rows])
+        read = {
+            key_text((r.member_id,)): row_hash([getattr(r, c) for c in MEMBERS.columns])
+            for r in rows
+        }
+        SealBook.of(self.session).check(self.session, MEMBERS, [(r.member_id,) for r in rows], read)
         return {r.member_id: member_of(r) for r in rows}
 
     def get(self, member_id: str) -> Member | None:
