@@ -495,12 +495,6 @@ def _latest(session: Session) -> dict[str, dict[str, tuple[int, str | None]]]:
     return latest
 
 
-def problems(session: Session, committed: Mapping[int, str]) -> list[SealProblem]:
-    """Every sealed row against its latest entry, and every record's entries against the
-    digest the record holds (``committed``: audit seq -> digest)."""
-    return record_problems(session, committed) + row_problems(session)
-
-
 def record_problems(session: Session, committed: Mapping[int, str]) -> list[SealProblem]:
     """Every record's entries against the digest it holds (``committed``: seq -> digest)."""
     return _record_digests(session, committed)
