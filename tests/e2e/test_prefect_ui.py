@@ -282,11 +282,17 @@ def test_the_committee_approves_pairings_in_the_resume_form(
     main.get_by_role("button", name="Open menu").first.click()
     page.get_by_role("menuitem", name="Resume").click()
     dialog = page.get_by_role("dialog", name="Resume Flow Run")
-    dialog.get_by_role("textbox", name="Reviewer").fill("Pat Chair (UI)")
-    dialog.get_by_role("switch", name="Approve (Optional)").click()
+    reviewer = dialog.get_by_role("textbox", name="Reviewer")
+    reviewer.fill("Pat Chair (UI)")
+    expect(reviewer).to_have_value("Pat Chair (UI)")
+    approve = dialog.get_by_role("switch", name="Approve (Optional)")
+    approve.click()
+    expect(approve).to_be_checked()
     _shot(page, "ui-resume-form.png")
     dialog.get_by_role("button", name="Resume").click()
-    expect(dialog).to_be_hidden()
+    # the dialog closes once the server has accepted the input; a loaded CI machine
+    # can take longer than Playwright's 5 s default to answer
+    expect(dialog).to_be_hidden(timeout=RUN_TIMEOUT_MS)
 
     # approving emits mentoring.pairings.approved, which triggers announce-when-approved;
     # the announcement date has passed, so that run moves the cycle to paired
