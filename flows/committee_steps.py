@@ -16,6 +16,7 @@ from typing import Any
 from prefect import Flow, State, flow, get_run_logger, task
 from prefect.states import Completed, Failed
 
+import flows.failed_echo  # noqa: F401  (no traceback after a refusal)
 from domain.cycle_states import STEP_NAMES, CycleEvent, CycleState, Trigger
 from domain.errors import CycleNotFound, DomainError, MissingValue, TransitionRefused
 from domain.time_words import moment_words
@@ -164,9 +165,11 @@ def done_sentence(result: TransitionResult, actor: str) -> str:
     if not result.changed:
         return f"Cycle {result.year} is already {target}; nothing was changed."
     step = STEP_NAMES[CycleEvent(result.event)]
+    held = "".join(f" Not sent: {_sentence(line)}" for line in result.not_sent)
     return (
         f"Cycle {result.year} is now {target} (“{step}”, by {actor}): "
         f"{_plural(result.messages, 'message')} to send, {_plural(result.tasks, 'task')} created."
+        f"{held}"
     )
 
 

@@ -7,14 +7,13 @@ moved and changes nothing. A refusal ends the run at once, Failed, with the rule
 sentence as its message and no traceback.
 """
 
-import logging
 from typing import Any
 
 from prefect import State, flow, get_run_logger, task
-from prefect.exceptions import FailedRun
 from prefect.states import Failed
 from sqlalchemy.exc import OperationalError
 
+import flows.failed_echo  # noqa: F401  (no traceback after a refusal)
 from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import DomainError
 from flows.orchestration import (
@@ -24,31 +23,6 @@ from flows.orchestration import (
 )
 from flows.usecases.cycles import TransitionResult, fire_event, is_due
 from infra.uow import UnitOfWork
-
-
-class FailedStateEcho(logging.Filter):
-    """Drops Prefect's echo of a Failed state that a flow returned.
-
-    When a deployed run ends in a Failed state its flow returned (a refusal, said in one
-    sentence), Prefect's engine then asks for the run's result, gets ``FailedRun`` and logs
-    it to the run as "Engine execution exited with unexpected exception" with a traceback
-    of its own internals: the run's message again, as a traceback. An exception a flow
-    raises is not ``FailedRun`` and is still logged in full.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], FailedRun))
-
-
-def quiet_failed_state_echo() -> None:
-    """Install :class:`FailedStateEcho` on Prefect's flow run logger, once per process
-    (it runs when a flow module is loaded, before the engine can log the echo)."""
-    runs = logging.getLogger("prefect.flow_runs")
-    if not any(isinstance(f, FailedStateEcho) for f in runs.filters):
-        runs.addFilter(FailedStateEcho())
-
-
-quiet_failed_state_echo()
 
 
 def database_trouble(_task: object, _run: object, state: State[Any]) -> bool:

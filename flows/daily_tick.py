@@ -13,6 +13,7 @@ from typing import Any
 from prefect import State, flow, get_run_logger
 from prefect.states import Failed
 
+import flows.failed_echo  # noqa: F401  (no traceback after a refusal)
 from flows.cockpit_pages import transition_headline
 from flows.orchestration import (
     announce_transition,

@@ -15,6 +15,7 @@ from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import Failed
 
+import flows.failed_echo  # noqa: F401  (no traceback after a refusal)
 from flows.orchestration import failed_message_ids, publish_delivery
 from flows.signals import stop_on_signals
 from flows.usecases.clock import utcnow

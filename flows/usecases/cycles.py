@@ -35,6 +35,7 @@ class TransitionResult:
     audit_seq: int | None = None
     messages: int = 0
     tasks: int = 0
+    not_sent: tuple[str, ...] = ()  # notices held back because their moment had passed
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,6 +150,8 @@ def fire_event(
                 f"cycle {year} was changed by someone else at the same moment; "
                 "look at its state and try again"
             ) from err
+    not_sent = tuple(effects.get("not_sent", ()))
+    held = "".join(f"; not sent: {sentence}" for sentence in not_sent)
     return TransitionResult(
         year,
         str(event),
@@ -156,10 +159,11 @@ def fire_event(
         str(decision.target),
         True,
         f"cycle {year}: {decision.source} → {decision.target} ({event} by {actor}); "
-        f"{effects['messages']} message(s) queued, {effects['tasks']} task(s) created",
+        f"{effects['messages']} message(s) queued, {effects['tasks']} task(s) created{held}",
         record.seq,
         effects["messages"],
         effects["tasks"],
+        not_sent,
     )
 
 

@@ -13,6 +13,7 @@ from domain.cycle_states import CycleEvent, Trigger
 from domain.errors import DomainError
 from domain.followups import orientation_held_key
 from domain.reminders import midpoint_due
+from flows.committee_steps import done_sentence
 from flows.usecases import applications, cycles, followups, members, pairings, program
 from flows.usecases.tick import run_tick
 from infra.tables import AuditRow, MessageRow, TaskRow
@@ -126,6 +127,11 @@ def test_a_person_firing_orientation_invites_only_to_a_session_still_ahead(
     assert (held_task(uow) is not None) is late
     assert ("not_sent" in transition_fields(uow, CycleEvent.start_orientation)) is late
     assert result.messages == invited
+    # the person who fired it is told, in the result every entry point reports
+    assert bool(result.not_sent) is late
+    assert ("not sent: " in result.message) is late
+    said = done_sentence(result, "Pat Chair")
+    assert ("Not sent: " in said and "orientation" in said.split("Not sent: ")[1]) is late
 
 
 def test_confirming_sends_nothing_and_a_new_session_in_the_past_is_refused(
