@@ -26,6 +26,8 @@ from typing import Any, AnyStr
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from infra.mail import MailSettings
+
 HOST = "127.0.0.1"
 STALL = 3600.0  # seconds a stalled answer waits: until the server stops
 STALL_POINTS = {"greeting", "MAIL", "RCPT", "DATA"}
@@ -344,3 +346,22 @@ class SmtpTestServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+SENDER = "Core Mentoring Program <mentoring@core.example.org>"
+
+
+def settings_for(server: SmtpTestServer, **overrides: object) -> MailSettings:
+    """Mail settings that point at ``server``, with short back-offs; ``overrides`` win."""
+    options: dict[str, object] = {
+        "host": server.host,
+        "port": server.port,
+        "mail_from": SENDER,
+        "connections": 4,
+        "timeout": 5.0,
+        "max_attempts": 4,
+        "backoff_initial": 0.01,
+        "backoff_max": 0.05,
+        **overrides,
+    }
+    return MailSettings(**options)  # type: ignore[arg-type]

@@ -27,9 +27,8 @@ from infra.mail_eml import EmlFolderTransport, eml_filename
 from infra.mail_smtp import SmtpTransport
 from infra.mail_transport import open_transport
 from tests.builders import checkin_reminders
-from tests.smtp_server import SmtpTestServer
+from tests.smtp_server import SENDER, SmtpTestServer, settings_for
 
-SENDER = "Core Mentoring Program <mentoring@core.example.org>"
 DOMAIN = "core.example.org"
 
 
@@ -39,21 +38,6 @@ def messages(count: int, *, prefix: str = "C") -> list[OutgoingMessage]:
 
 def unix(text: str) -> str:
     return text.replace("\r\n", "\n")
-
-
-def settings_for(server: SmtpTestServer, **overrides: object) -> MailSettings:
-    options: dict[str, object] = {
-        "host": server.host,
-        "port": server.port,
-        "mail_from": SENDER,
-        "connections": 4,
-        "timeout": 5.0,
-        "max_attempts": 4,
-        "backoff_initial": 0.01,
-        "backoff_max": 0.05,
-        **overrides,
-    }
-    return MailSettings(**options)  # type: ignore[arg-type]
 
 
 class Recorder:

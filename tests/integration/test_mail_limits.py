@@ -17,26 +17,18 @@ from infra.mail import DeliveryReport, DeliveryResult, DeliveryStatus, MailSetti
 from infra.mail_eml import EmlFolderTransport
 from infra.mail_smtp import SmtpTransport
 from tests.builders import checkin_reminders
-from tests.smtp_server import SmtpTestServer
+from tests.smtp_server import SENDER, SmtpTestServer
+from tests.smtp_server import settings_for as smtp_settings
 
 pytestmark = pytest.mark.smtp
-SENDER = "Core Mentoring Program <mentoring@core.example.org>"
 SLACK = 0.75  # seconds of scheduling on a busy machine
 
 
 def settings_for(server: SmtpTestServer, **overrides: object) -> MailSettings:
-    options: dict[str, object] = {
-        "host": server.host,
-        "port": server.port,
-        "mail_from": SENDER,
-        "connections": 2,
-        "timeout": 1.0,
-        "max_attempts": 2,
-        "backoff_initial": 0.01,
-        "backoff_max": 0.05,
-        **overrides,
-    }
-    return MailSettings(**options)  # type: ignore[arg-type]
+    """Two connections, a 1 s timeout and two attempts: limits are reached quickly."""
+    return smtp_settings(
+        server, **{"connections": 2, "timeout": 1.0, "max_attempts": 2, **overrides}
+    )
 
 
 class Recorder:
@@ -224,7 +216,7 @@ def test_the_eml_folder_releases_everything_after_the_deadline_or_a_stop(tmp_pat
     stopped.set()
     for keywords in ({"deadline": time.monotonic()}, {"stop": stopped}):
         recorder = Recorder()
-        report = transport.deliver(checkin_reminders(3), recorder, **keywords)  # type: ignore[arg-type]
+        report = transport.deliver(checkin_reminders(3), recorder, **keywords)
         assert (report.sent, report.released, report.blocked) == (0, 3, None)
         assert not any(r.tried for r in recorder.results)
     assert not (tmp_path / "mail").exists() or not any((tmp_path / "mail").iterdir())
