@@ -22,14 +22,9 @@ from pydantic import Field
 
 from domain.errors import DomainError
 from flows.orchestration import cycle_resource
-from flows.usecases import pairings
-from flows.usecases.pairings import (
-    LeftOutView,
-    Person,
-    ProposedPairView,
-    ProposedSet,
-    UnplacedName,
-)
+from flows.usecases import pairing_names, pairings
+from flows.usecases.pairing_names import Person, UnplacedName
+from flows.usecases.pairings import LeftOutView, ProposedPairView, ProposedSet
 from infra.uow import UnitOfWork
 
 PAIR_FORMAT = (
@@ -191,7 +186,7 @@ def review_pairings(
     for round_no in range(1, max_rounds + 1):
         if proposed is None:
             proposed = pairings.propose(uow, year, actor="review-pairings flow", now=now)
-        publish_proposal(year, proposed, pairings.people(uow, year), round_no, notes)
+        publish_proposal(year, proposed, pairing_names.people(uow, year), round_no, notes)
         logger.info(
             "round %s: %s pairs proposed; waiting for the committee to press Resume",
             round_no,
@@ -210,7 +205,7 @@ def review_pairings(
         try:
             if not review.reviewer.strip():
                 raise UnplacedName("write your name under Reviewer")
-            edits = pairings.edit_by_name(
+            edits = pairing_names.edit_by_name(
                 uow,
                 year,
                 remove=review.remove_pairs,

@@ -21,7 +21,7 @@ from prefect.flow_runs import resume_flow_run
 
 from domain.pairing_status import PairingSetStatus
 from flows.pairing_review import HOW_TO_ANSWER, review_pairings
-from flows.usecases import audit, cycles, followups, pairings
+from flows.usecases import audit, cycles, followups, pairing_names
 from infra.uow import UnitOfWork
 from tests.builders import cycle_with_applications
 
@@ -92,7 +92,7 @@ def test_the_review_page_reads_by_name_and_edits_take_names(uow: UnitOfWork) -> 
         run_id = wait_for_paused_run()
         first = latest_page(run_id)
         proposed, left_out = _proposal(uow)
-        people = pairings.people(uow, 2026)
+        people = pairing_names.people(uow, 2026)
         headings = [line for line in first.splitlines() if line.startswith("**")]
         assert sorted(headings) == sorted(
             f"**{n}. {people[m].name} → {people[e].name}**"
@@ -143,6 +143,6 @@ def _proposal(uow: UnitOfWork) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 def _by_name(
-    pairs: list[tuple[str, str]], people: dict[str, pairings.Person]
+    pairs: list[tuple[str, str]], people: dict[str, pairing_names.Person]
 ) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: (people[p[0]].name.casefold(), people[p[1]].name.casefold()))

@@ -8,8 +8,8 @@ import pytest
 from domain.errors import DomainError
 from domain.members import ROSTER_FIELDS
 from domain.pairing_status import PairingSetStatus
-from flows.usecases import audit, followups, members, pairings
-from flows.usecases.pairings import Person
+from flows.usecases import audit, followups, members, pairing_names, pairings
+from flows.usecases.pairing_names import Person
 from infra.uow import UnitOfWork
 from tests.builders import OCT_1, cycle_with_applications
 
@@ -21,7 +21,7 @@ def _proposed(uow: UnitOfWork) -> tuple[dict[str, Person], list[tuple[str, str]]
     """The applicants by id and the proposed pairs of people with names of their own,
     mentees who apply only as mentees first (each is in exactly one pair)."""
     pairings.propose(uow, YEAR, actor="chair", now=OCT_1)
-    people = pairings.people(uow, YEAR)
+    people = pairing_names.people(uow, YEAR)
     with uow:
         latest = uow.pairings.latest_set(YEAR, PairingSetStatus.proposed)
         assert latest is not None
@@ -45,7 +45,7 @@ def test_pairs_named_by_name_or_id_are_edited_and_said(uow: UnitOfWork) -> None:
     cycle_with_applications(uow)
     people, pairs = _proposed(uow)
     (m1, e1), (m2, e2), (m3, e3) = pairs[:3]
-    done = pairings.edit_by_name(
+    done = pairing_names.edit_by_name(
         uow,
         YEAR,
         remove=[f"{people[m1].name.upper()} :  {people[e1].name}", people[e3].name],
@@ -103,7 +103,7 @@ def test_an_ambiguous_or_unknown_name_is_refused_and_nothing_changes(
     _rename(uow, tmp_path, first, "Ada", "Lovelace")
     _rename(uow, tmp_path, second, "Ada", "Lovelace")
     with pytest.raises(DomainError) as refused:
-        pairings.edit_by_name(
+        pairing_names.edit_by_name(
             uow,
             YEAR,
             remove=[f"{mentor_id}:{mentee_id}", f"{named} : {people[mentee_id].name}"],
@@ -121,7 +121,7 @@ def test_a_mentor_of_two_named_alone_is_refused_naming_them(uow: UnitOfWork) -> 
     mentors = [m for m, _ in pairs]
     busy = next(m for m in mentors if mentors.count(m) > 1)
     with pytest.raises(DomainError, match="name both people, as Mentor : Mentee") as refused:
-        pairings.edit_by_name(uow, YEAR, keep=[busy], actor="Pat Chair", now=OCT_3)
+        pairing_names.edit_by_name(uow, YEAR, keep=[busy], actor="Pat Chair", now=OCT_3)
     assert str(refused.value).startswith(f"{people[busy].name} ({busy}) is in ")
     assert _edits(uow) == []
 
