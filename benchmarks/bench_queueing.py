@@ -154,9 +154,10 @@ def instrument(timers: Timers) -> None:
     attributes), so the code measured is the code that runs.
 
     render: every message composed (templates, key); insert messages/tasks: the outbox and
-    task repositories' inserts (key lookups included); load: the roster, the program details
-    and the approved pairs; task specs: the follow-up tasks computed; audit: the audit
-    record, with its table digests.
+    task repositories' inserts (key lookups and each new row's seal hash included); load:
+    the roster (checked against its seals), the program details and the approved pairs;
+    task specs: the follow-up tasks computed; audit: the audit record, with the seal
+    entries of every row the transition wrote.
     """
     owners: tuple[tuple[object, str, str], ...] = (
         (effects, "compose_message", "render"),
@@ -371,10 +372,12 @@ def main() -> None:
         textwrap.fill(
             f"Each transition: one fire_event call in a fresh process, {2 * args.pairs:,} "
             "participants; peak MB = growth of the peak resident set during the call; load = "
-            "roster and approved pairs; specs = follow-up tasks computed; audit = the audit "
-            "record with its table digests; other = wall minus the parts (row lock, state "
-            "machine, flushes). rerun = the same effects again with every key already stored "
-            "(rolled back), added = rows it added; no-op = firing the event again.",
+            "roster (checked against its seals) and approved pairs; msg ins and task ins "
+            "include hashing each new row for its seal; specs = follow-up tasks computed; "
+            "audit = the audit record, writing the seal entries of every row written; other "
+            "= wall minus the parts (row lock, state machine, flushes). rerun = the same "
+            "effects again with every key already stored (rolled back), added = rows it "
+            "added; no-op = firing the event again.",
             width=100,
         )
     )

@@ -10,31 +10,41 @@ Before the program changes or deletes a sealed row it checks the row still match
 latest seal (:class:`SealBroken` if not), so an edit made outside the program is never
 carried forward under the program's name. A message's content and its delivery state are
 sealed apart: delivery seals the state it writes from the values it writes.
+
+How a row is hashed is :mod:`infra.seal_hash`; the entries go in as plain tuples (``COPY``
+on PostgreSQL), a transition's tens of thousands of them in one statement.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Column, Table, event, inspect, select, tuple_
 from sqlalchemy.orm import Session
 
 from domain.errors import DomainError
+from infra.seal_hash import RowKey as RowKey
+from infra.seal_hash import entries_digest as entries_digest
+from infra.seal_hash import key_text as key_text
+from infra.seal_hash import row_hash as row_hash
 from infra.tables import (
     ApplicationRow,
     AssessmentResponseRow,
     Base,
+    CheckInRow,
+    ContinuingRow,
     CycleRow,
     CycleSettingsRow,
+    MeetingRow,
     MemberRow,
     MessageRow,
     MilestoneRow,
+    PairGoalRow,
     PairingRuleRow,
     PairingSetRow,
     PairRow,
@@ -45,9 +55,12 @@ from infra.tables import (
 )
 
 _BATCH = 500
-_PLAIN_KEY = re.compile(r"[ -!#-\[\]-~]*")  # printable ASCII but the quote and backslash
+_COPY_ENTRIES = "COPY seal_entries (seq, facet, row_key, row_hash) FROM STDIN"
+_INSERT_ENTRIES = (
+    "INSERT INTO seal_entries (seq, facet, row_key, row_hash) "
+    "VALUES ({mark}, {mark}, {mark}, {mark})"
+)
 _ENTRIES: Table = SealEntryRow.__table__  # type: ignore[assignment]
-RowKey = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ FACETS: tuple[Facet, ...] = (
     Facet("milestones", MilestoneRow, _all_but(MilestoneRow)),
     Facet("cycle_settings", CycleSettingsRow, _all_but(CycleSettingsRow)),
     Facet("members", MemberRow, _all_but(MemberRow)),
-    Facet("applications", ApplicationRow, _all_but(ApplicationRow)),
+    Facet("applications", ApplicationRow, _all_but(ApplicationRow, "source")),
     Facet("pairing_sets", PairingSetRow, _all_but(PairingSetRow)),
     Facet("pairs", PairRow, _all_but(PairRow)),
     Facet("unmatched", UnmatchedRow, _all_but(UnmatchedRow)),
@@ -101,6 +114,10 @@ FACETS: tuple[Facet, ...] = (
     Facet("tasks", TaskRow, _all_but(TaskRow, "id"), ("key",)),
     Facet("assessment_responses", AssessmentResponseRow, _all_but(AssessmentResponseRow)),
     Facet("repairing_offers", RepairingOfferRow, _all_but(RepairingOfferRow)),
+    Facet("pair_goals", PairGoalRow, _all_but(PairGoalRow)),
+    Facet("meetings", MeetingRow, _all_but(MeetingRow)),
+    Facet("check_ins", CheckInRow, _all_but(CheckInRow)),
+    Facet("continuing_answers", ContinuingRow, _all_but(ContinuingRow)),
 )
 BY_NAME = {f.name: f for f in FACETS}
 MESSAGE_STATE_FACET = BY_NAME["message_state"]
@@ -115,6 +132,8 @@ NOT_SEALED_TABLES = {
     "audit_head": "checked against the chain, and by an anchor kept outside",
     "seal_entries": "committed to by the audit records' digests",
     "alembic_version": "the schema's version, not the program's data",
+    "sign_in_links": "ephemeral one-time links (a token's hash, 30 minutes, used once); "
+    "a sign-in is no program fact",
 }
 NOT_SEALED_COLUMNS = {
     ("messages", "id"): "a surrogate; both facets name a message by its unique key",
@@ -123,65 +142,10 @@ NOT_SEALED_COLUMNS = {
     ("messages", "last_error"): "the server's last answer, diagnostic",
     ("messages", "claim_token"): "a delivery's lease: who may send it now",
     ("messages", "claimed_until"): "a delivery's lease: until when",
+    ("applications", "source"): "the application's audit record names its trigger (site "
+    "or import); the column only makes the list cheap, and rows sealed before it existed "
+    "would no longer match their seals",
 }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    return value
-
-
-def _encoded(value: Any) -> bytes:
-    """One value as the seal hashes it: a type letter and a canonical text."""
-    if value is None:
-        return b"N"
-    if isinstance(value, str):
-        return b"S" + value.encode()
-    if isinstance(value, bool):
-        return b"B1" if value else b"B0"
-    if isinstance(value, int):
-        return b"I%d" % value
-    if isinstance(value, float):
-        return b"F" + repr(value).encode()
-    if isinstance(value, (datetime, date)):
-        return b"T" + str(_plain(value)).encode()
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
-    return b"J" + text.encode()
-
-
-def row_hash(values: Sequence[Any]) -> str:
-    """SHA-256 of a row's sealed values, as read back from the database: each value
-    framed by its length, so no two rows hash alike by shifting text between columns.
-    (No JSON around the text itself: escaping long bodies cost three times the hashing.)"""
-    parts: list[bytes] = []
-    for value in values:
-        data = _encoded(value)
-        parts += (len(data).to_bytes(8, "big"), data)
-    return hashlib.sha256(b"".join(parts)).hexdigest()
-
-
-def key_text(key: RowKey) -> str:
-    """A row key as stored in ``seal_entries``: its values as JSON."""
-    if len(key) == 1:
-        (value,) = key
-        if isinstance(value, int) and not isinstance(value, bool):
-            return f"[{value}]"
-        if isinstance(value, str) and _PLAIN_KEY.fullmatch(value):
-            return f'["{value}"]'  # what json.dumps writes for it, without its cost
-    return json.dumps([_plain(v) for v in key], separators=(",", ":"))
-
-
-def entries_digest(entries: Iterable[tuple[str, str, str | None]]) -> str:
-    """What an audit record commits to: its entries, sorted, hashed."""
-    hasher = hashlib.sha256()
-    for facet, key, digest in sorted(entries, key=lambda e: (e[0], e[1])):
-        hasher.update(f"{facet}\t{key}\t{digest or '-'}\n".encode())
-    return hasher.hexdigest()
 
 
 class SealBroken(DomainError):
@@ -248,6 +212,26 @@ class SealBook:
         """This row's facet now holds ``values``: seal them without reading the row."""
         self.written[(facet.name, key_text(key))] = row_hash(values)
 
+    def inserted(self, facet: Facet, rows: Iterable[Mapping[str, Any]]) -> None:
+        """These rows were just inserted as given (column name to value): each is sealed
+        from its values, or noted to be read back when the database fills in a column
+        the row leaves out (a default)."""
+        plan = _insert_plan(facet)
+        name, columns, given = facet.name, facet.columns, plan.given
+        written, noted = self.written, self.noted
+        (single, *more) = plan.keys
+        for row in rows:
+            key = (row[single],) if not more else tuple(row[k] for k in plan.keys)
+            if given <= row.keys():
+                written[(name, key_text(key))] = row_hash(list(map(row.get, columns)))
+            else:
+                noted[(name, key_text(key))] = key
+
+    def _vouched(self, name: str, text: str) -> bool:
+        """Written or checked in this session already: no need to check it again."""
+        row = (name, text)
+        return row in self.noted or row in self.written or row in self.verified
+
     @property
     def pending(self) -> bool:
         return bool(self.noted or self.written)
@@ -259,6 +243,7 @@ class SealBook:
         transaction counts, a key never sealed is missing from the answer."""
         found: dict[str, tuple[int | None, str | None]] = {}
         entries = _ENTRIES.c
+        chunked = keys
         if len(keys) > 4 * _BATCH:  # most of a table (the roster): one pass over its entries
             wanted = set(keys)
             query = select(entries.row_key, entries.seq, entries.row_hash).where(
@@ -267,9 +252,9 @@ class SealBook:
             for key, seq, digest in session.execute(query.order_by(entries.id)):
                 if key in wanted:
                     found[key] = (seq, digest)
-            keys = []
-        for start in range(0, len(keys), _BATCH):
-            chunk = keys[start : start + _BATCH]
+            chunked = []
+        for start in range(0, len(chunked), _BATCH):
+            chunk = chunked[start : start + _BATCH]
             # A row has a few entries at most: read them all in id order (an index range
             # scan) and keep each key's last, rather than grouping in the database.
             for key, seq, digest in session.execute(
@@ -299,31 +284,37 @@ class SealBook:
                 hashes[key_text(tuple(row[: len(key_cols)]))] = row_hash(row[len(key_cols) :])
         return hashes
 
-    def check(
-        self,
-        session: Session,
-        facet: Facet,
-        keys: Sequence[RowKey],
-        read: Mapping[str, str] | None = None,
-    ) -> None:
+    def check(self, session: Session, facet: Facet, keys: Sequence[RowKey]) -> None:
         """Refuse to act on rows that differ from their latest seal (to change them, or
         to mail from them); a row found intact is not looked at again in this session.
-        ``read``: the rows' hashes from values the caller has just read (no second read)."""
-        if not keys:
-            return
-        texts = [
-            t
-            for t in (key_text(k) for k in keys)
-            if (facet.name, t) not in self.noted
-            and (facet.name, t) not in self.written
-            and (facet.name, t) not in self.verified
-        ]
-        if not texts:
-            return
-        unchecked = set(texts)
-        keys = [k for k in keys if key_text(k) in unchecked]
+        (Rows the caller has just read whole: :meth:`check_read`, with no second read.)"""
+        unchecked: dict[str, RowKey] = {}
+        for key in keys:
+            text = key_text(key)
+            if not self._vouched(facet.name, text):
+                unchecked[text] = key
+        if unchecked:
+            now = self.current(session, facet, list(unchecked.values()))
+            self._compare(session, facet, list(unchecked), now)
+
+    def check_read(
+        self, session: Session, facet: Facet, rows: Iterable[tuple[RowKey, Sequence[Any]]]
+    ) -> None:
+        """:meth:`check` rows the caller has just read whole, each as its key and the
+        facet's values: only a row not vouched for yet in this session is hashed."""
+        read: dict[str, str] = {}
+        for key, values in rows:
+            text = key_text(key)
+            if not self._vouched(facet.name, text):
+                read[text] = row_hash(values)
+        if read:
+            self._compare(session, facet, list(read), read)
+
+    def _compare(
+        self, session: Session, facet: Facet, texts: Sequence[str], now: Mapping[str, str]
+    ) -> None:
+        """Each row's hash now (absent: no row) against its latest seal."""
         expected = self.expected(session, facet, texts)
-        now = self.current(session, facet, keys) if read is None else read
         for text in texts:
             seq, digest = expected.get(text, (None, None))
             if text not in expected:
@@ -348,12 +339,8 @@ class SealBook:
             for key in keys:
                 text = key_text(key)
                 entries[(name, text)] = now.get(text)
-        session.execute(
-            _ENTRIES.insert(),
-            [
-                {"seq": seq, "facet": name, "row_key": text, "row_hash": digest}
-                for (name, text), digest in entries.items()
-            ],
+        _write_entries(
+            session, [(seq, name, text, digest) for (name, text), digest in entries.items()]
         )
         self.sealed_here.update(entries)
         self.noted.clear()
@@ -362,22 +349,41 @@ class SealBook:
         return {"rows": len(listing), "digest": entries_digest(listing)}
 
 
-def as_written(facet: Facet, row: Mapping[str, Any]) -> list[Any] | None:
-    """The facet's values of a row about to be inserted, as the database will give them
-    back (a column left out is NULL when it has no default); None if that is not known."""
-    values: list[Any] = []
-    for column in facet.sealed_columns():
-        if column.name in row:
-            values.append(row[column.name])
-        elif column.nullable and column.default is None and column.server_default is None:
-            values.append(None)
-        else:
-            return None
-    return values
+def _write_entries(session: Session, entries: Sequence[tuple[int, str, str, str | None]]) -> None:
+    """Insert seal entries (seq, facet, key, hash) in the session's transaction as plain
+    tuples: ``COPY`` on PostgreSQL, one executemany of the statement elsewhere (building
+    a dict per entry for a Core insert cost as much as the database's own work)."""
+    if not entries:
+        return
+    connection = session.connection()
+    driver = connection.connection.dbapi_connection
+    if isinstance(driver, psycopg.Connection):
+        with driver.cursor() as cursor, cursor.copy(_COPY_ENTRIES) as copy:
+            for entry in entries:
+                copy.write_row(entry)
+        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(_INSERT_ENTRIES.format(mark=mark), list(entries))
 
 
-def keys_of(facet: Facet, rows: Iterable[Mapping[str, Any]]) -> list[RowKey]:
-    return [tuple(r[c.name] for c in facet.key_columns) for r in rows]
+@dataclass(frozen=True)
+class _InsertPlan:
+    keys: tuple[str, ...]  # the columns naming the row
+    given: frozenset[str]  # the columns a row must give for its values to be known
+
+
+@functools.cache
+def _insert_plan(facet: Facet) -> _InsertPlan:
+    """What an inserted row must hold for the facet's values to be known without reading
+    it back: every sealed column but those that are NULL when left out (no default)."""
+    return _InsertPlan(
+        tuple(c.name for c in facet.key_columns),
+        frozenset(
+            c.name
+            for c in facet.sealed_columns()
+            if not (c.nullable and c.default is None and c.server_default is None)
+        ),
+    )
 
 
 def facets_of(model: type[Base]) -> tuple[Facet, ...]:

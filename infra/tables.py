@@ -182,6 +182,8 @@ class ApplicationRow(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Through what it came (migration 0007): "site" or "import"; not sealed (seal_book).
+    source: Mapped[str] = mapped_column(String(8), default="import", server_default="import")
 
     __table_args__ = (UniqueConstraint("cycle_year", "member_id"),)
 
@@ -337,6 +339,90 @@ class RepairingOfferRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(ACTOR_MAX))
+
+
+class SignInLinkRow(Base):
+    """A mailed one-time sign-in link, kept only as the SHA-256 of its token (ephemeral:
+    not sealed); ``used_at`` is set once, by a guarded update."""
+
+    __tablename__ = "sign_in_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PairGoalRow(Base):
+    """One of a pair's one to three goals (migration 0008); setting them again replaces them."""
+
+    __tablename__ = "pair_goals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(500))
+    set_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("pair_id", "position"),)
+
+
+class MeetingRow(Base):
+    """A meeting a partner logged (migration 0008); the note is its writer's alone."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id"))
+    logged_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    met_on: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_meetings_cycle_pair", "cycle_year", "pair_id", "met_on"),)
+
+
+class CheckInRow(Base):
+    """A partner's monthly check-in (migration 0008); a second answer that month replaces it."""
+
+    __tablename__ = "check_ins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id"))
+    member_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    month: Mapped[str] = mapped_column(String(7))
+    met: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[int] = mapped_column(Integer)
+    contact_committee: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("pair_id", "member_id", "month"),
+        Index("ix_check_ins_cycle_pair", "cycle_year", "pair_id", "month"),
+    )
+
+
+class ContinuingRow(Base):
+    """A partner's answer, after the formal end, whether the pair goes on meeting
+    (migration 0008); a second answer replaces it."""
+
+    __tablename__ = "continuing_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_year: Mapped[int] = mapped_column(ForeignKey("cycles.year"), index=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id"))
+    member_id: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    continuing: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("pair_id", "member_id"),)
 
 
 class ValueDoesNotFit(DomainError):

@@ -14,11 +14,13 @@ from infra.repositories.applications import ApplicationRepository
 from infra.repositories.assessment import ResponseRepository
 from infra.repositories.audit import AuditLog
 from infra.repositories.cycles import CycleRepository
+from infra.repositories.engagement import EngagementRepository
 from infra.repositories.members import MemberRepository
 from infra.repositories.offers import OfferRepository
 from infra.repositories.outbox import Outbox
 from infra.repositories.pairings import PairingRepository
 from infra.repositories.settings import SettingsRepository
+from infra.repositories.sign_in_links import SignInLinkRepository
 from infra.repositories.tasks import TaskRepository
 from infra.settings import Settings
 
@@ -46,6 +48,8 @@ class UnitOfWork:
     tasks: TaskRepository
     audit: AuditLog
     responses: ResponseRepository
+    sign_in_links: SignInLinkRepository
+    engagement: EngagementRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -68,6 +72,8 @@ class UnitOfWork:
         self.tasks = TaskRepository(session)
         self.audit = AuditLog(session)
         self.responses = ResponseRepository(session)
+        self.sign_in_links = SignInLinkRepository(session)
+        self.engagement = EngagementRepository(session)
         return self
 
     def __exit__(

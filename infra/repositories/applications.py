@@ -71,6 +71,10 @@ def _unusable(row: ApplicationRow, problem: str) -> UnusableStoredValue:
     )
 
 
+_CHUNK = 500
+"""Member ids per ``IN (…)`` when reading the rows an import replaces."""
+
+
 class ApplicationRepository:
     """The cycle's applications, active or all; storing and withdrawing them."""
 
@@ -109,11 +113,18 @@ class ApplicationRepository:
         return {r.member_id: r.role for r in self._rows(year)}
 
     def store(
-        self, year: int, apps: Iterable[Application], closes: datetime, now: datetime
+        self,
+        year: int,
+        apps: Iterable[Application],
+        closes: datetime,
+        now: datetime,
+        source: str = "import",
     ) -> list[str]:
-        """Insert or replace each application; returns the members whose earlier one was
-        replaced."""
-        existing = {r.member_id: r for r in self._rows(year)}
+        """Insert or replace each application, noting through what it came (``import`` or
+        ``site``); returns the members whose earlier one was replaced. Only the rows of
+        these members are read (one on the site, however many the cycle holds)."""
+        apps = list(apps)
+        existing = self._of_members(year, [a.member_id for a in apps])
         replaced = []
         for app in apps:
             values = {
@@ -131,6 +142,7 @@ class ApplicationRepository:
                 "late": app.submitted_at > closes,
                 "imported_at": now,
                 "withdrawn_at": None,
+                "source": source,
             }
             row = existing.get(app.member_id)
             if row is None:
@@ -141,6 +153,42 @@ class ApplicationRepository:
                     setattr(row, name, value)
         self.session.flush()
         return replaced
+
+    def _of_members(self, year: int, member_ids: list[str]) -> dict[str, ApplicationRow]:
+        found: dict[str, ApplicationRow] = {}
+        for start in range(0, len(member_ids), _CHUNK):
+            chunk = member_ids[start : start + _CHUNK]
+            found.update(
+                (r.member_id, r)
+                for r in self.session.scalars(
+                    select(ApplicationRow).where(
+                        ApplicationRow.cycle_year == year, ApplicationRow.member_id.in_(chunk)
+                    )
+                )
+            )
+        return found
+
+    def sources(self, year: int) -> dict[str, str]:
+        """Through what each member's application came: ``import`` or ``site``."""
+        query = select(ApplicationRow.member_id, ApplicationRow.source).where(
+            ApplicationRow.cycle_year == year
+        )
+        return {member_id: source for member_id, source in self.session.execute(query)}
+
+    def of_member(self, member_id: str) -> list[Enrolment]:
+        """Every application the member made, cycle by cycle (oldest first)."""
+        return [
+            _enrolment(r)
+            for r in self.session.scalars(
+                select(ApplicationRow)
+                .where(ApplicationRow.member_id == member_id)
+                .order_by(ApplicationRow.cycle_year)
+            )
+        ]
+
+    def source_of(self, year: int, member_id: str) -> str | None:
+        row = self._find(year, member_id)
+        return row.source if row else None
 
     def withdraw(self, year: int, member_id: str, staying: Role | None, now: datetime) -> None:
         """Mark the member withdrawn; ``staying`` is the one role a ``both`` participant

@@ -6,7 +6,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from infra.seal_book import SealBook, as_written, facets_of, keys_of
+from infra.seal_book import SealBook, facets_of
 from infra.tables import Base, check_fits
 
 BATCH = 1000
@@ -39,13 +39,7 @@ def insert_new(session: Session, table: type[Base], rows: list[dict[str, Any]]) 
         fresh = [r for r in chunk if r["key"] not in known] if known else chunk
         if fresh:
             session.execute(statement, fresh)
-            book = SealBook.of(session)
             for facet in facets_of(table):
-                for key, row in zip(keys_of(facet, fresh), fresh, strict=True):
-                    values = as_written(facet, row)
-                    if values is None:
-                        book.note(facet, [key])
-                    else:
-                        book.wrote(facet, key, values)
+                SealBook.of(session).inserted(facet, fresh)
         added += len(fresh)
     return added

@@ -6,11 +6,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.members import Member
-from infra.seal_book import BY_NAME, SealBook, key_text, row_hash
+from domain.members import ROSTER_FIELDS, Member
+from infra.seal_book import BY_NAME, SealBook
 from infra.tables import MemberRow
 
 MEMBERS = BY_NAME["members"]
+_ID = MEMBERS.columns.index("member_id")
+_FIELDS = tuple(MEMBERS.columns.index(name) for name in ROSTER_FIELDS)
 
 
 def member_of(row: MemberRow) -> Member:
@@ -32,14 +34,13 @@ class MemberRepository:
 
     def by_id(self) -> dict[str, Member]:
         """The roster; refused (:class:`infra.seal_book.SealBroken`) if a member's row was
-        changed outside the program, so mail never follows an address edited by hand."""
-        rows = list(self.session.scalars(select(MemberRow)))
-        read = {
-            key_text((r.member_id,)): row_hash([getattr(r, c) for c in MEMBERS.columns])
-            for r in rows
-        }
-        SealBook.of(self.session).check(self.session, MEMBERS, [(r.member_id,) for r in rows], read)
-        return {r.member_id: member_of(r) for r in rows}
+        changed outside the program, so mail never follows an address edited by hand.
+
+        Read as plain columns (no ORM objects), each row checked from the very values
+        read, once per session."""
+        rows = self.session.execute(select(*MEMBERS.sealed_columns())).all()
+        SealBook.of(self.session).check_read(self.session, MEMBERS, (((r[_ID],), r) for r in rows))
+        return {r[_ID]: Member(*(r[i] for i in _FIELDS)) for r in rows}
 
     def get(self, member_id: str) -> Member | None:
         row = self.session.get(MemberRow, member_id)

@@ -119,6 +119,10 @@ TAMPERING: dict[str, tuple[str, str, str]] = {
 ELSEWHERE = {
     "assessment_responses": "tests/integration/test_assessment_import.py",
     "repairing_offers": "tests/integration/test_withdrawal.py",
+    "pair_goals": "tests/integration/test_engagement.py",
+    "meetings": "tests/integration/test_engagement.py",
+    "check_ins": "tests/integration/test_engagement.py",
+    "continuing_answers": "tests/integration/test_engagement.py",
 }
 ACTIONS = ("edit", "delete", "insert")
 
