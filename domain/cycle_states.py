@@ -44,6 +44,7 @@ class Trigger(StrEnum):
     schedule = "schedule"
     cli = "cli"
     event = "event"
+    site = "site"  # a member, on the participants' site
 
 
 FORWARD_EVENTS: tuple[CycleEvent, ...] = tuple(e for e in CycleEvent if e is not CycleEvent.cancel)

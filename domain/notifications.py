@@ -33,6 +33,7 @@ class MessageKind(StrEnum):
     assessment_invitation = "assessment_invitation"
     assessment_reminder = "assessment_reminder"
     committee_notice = "committee_notice"
+    sign_in_link = "sign_in_link"
 
 
 class MessageStatus(StrEnum):

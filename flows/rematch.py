@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.events import emit_event
 
+from domain.cycle_states import Trigger
 from domain.offers import StoredOffer
 from flows.orchestration import cycle_resource
 from flows.usecases import rematch, withdrawing
@@ -86,7 +87,13 @@ def withdraw_participant(
             mentee); leave empty to withdraw from the program.
     """
     result = withdrawing.withdraw(
-        UnitOfWork.from_settings(), year, member_id, role=role, actor=actor, reason=reason
+        UnitOfWork.from_settings(),
+        year,
+        member_id,
+        role=role,
+        actor=actor,
+        reason=reason,
+        trigger=Trigger.manual,
     )
     get_run_logger().info(result.message)
     if result.changed:

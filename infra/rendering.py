@@ -16,7 +16,8 @@ application_not_accepted          reason (not_core_member|late|incomplete), dead
 application_deadline_reminder     apply_url, deadline (date)
 pairing_notice                    role (mentor|mentee: the recipient's role in this pair),
                                   partner_name, partner_email, partner_institution,
-                                  mentoring_starts_on (date), mentoring_ends_on (date)
+                                  mentoring_starts_on (date), mentoring_ends_on (date);
+                                  optional standing_url (the member's page on the site)
 not_paired_notice                 role (mentor|mentee), waitlist_until (date)
 partner_left                      role (mentor|mentee: the recipient's role in the pair that
                                   dissolved), partner_name, cause (withdrawal|ended),
@@ -31,6 +32,8 @@ assessment_invitation             role (mentor|mentee|both), survey_url, closes_
 assessment_reminder               survey_url, closes_on (date)
 committee_notice                  notice (tasks_due|tasks_overdue|withdrawal|
                                   repairing_offer), items (list of str); optional action_url
+sign_in_link                      sign_in_url, expires_at (aware datetime), expires_minutes
+                                  (int)
 ================================  ==========================================================
 """
 
@@ -78,6 +81,7 @@ REQUIRED_CONTEXT: dict[MessageKind, frozenset[str]] = {
     _K.assessment_invitation: frozenset({"role", "survey_url", "closes_on"}),
     _K.assessment_reminder: frozenset({"survey_url", "closes_on"}),
     _K.committee_notice: frozenset({"notice", "items"}),
+    _K.sign_in_link: frozenset({"sign_in_url", "expires_at", "expires_minutes"}),
 }
 
 _PAIR_ROLES = frozenset({"mentor", "mentee"})

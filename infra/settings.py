@@ -11,9 +11,18 @@ from pathlib import Path
 
 from infra.mail import DEFAULT_FROM, MailSettings
 
+DEFAULT_PORTAL_URL = "http://127.0.0.1:8050"
+
 
 def _home(env: Mapping[str, str]) -> Path:
     return Path(env.get("MENTORING_HOME", "var"))
+
+
+def portal_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``MENTORING_PORTAL_URL``, the participants' site's public address every mailed link
+    starts with, without a trailing slash (default ``http://127.0.0.1:8050``)."""
+    env = os.environ if env is None else env
+    return (env.get("MENTORING_PORTAL_URL") or "").strip().rstrip("/") or DEFAULT_PORTAL_URL
 
 
 @dataclass(frozen=True)
@@ -22,13 +31,14 @@ class Settings:
 
     database_url: str
     home: Path
+    portal_url: str = DEFAULT_PORTAL_URL
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
         home = _home(env)
         url = env.get("MENTORING_DATABASE_URL") or f"sqlite:///{home / 'mentoring.db'}"
-        return cls(database_url=url, home=home)
+        return cls(database_url=url, home=home, portal_url=portal_url_from_env(env))
 
 
 def mail_settings_from_env(env: Mapping[str, str] | None = None) -> MailSettings:

@@ -1,10 +1,12 @@
-"""``mentoring applications``: import applications to a cycle, withdraw a participant."""
+"""``mentoring applications``: list and import applications to a cycle, withdraw a
+participant."""
 
 import getpass
 from typing import Annotated
 
 import typer
 
+from domain.time_words import moment_words
 from flows.cli.rematch import offers_table
 from flows.cli.support import (
     Actor,
@@ -12,6 +14,7 @@ from flows.cli.support import (
     DryRun,
     ImportActor,
     JsonOption,
+    PlainTable,
     Reason,
     Year,
     emit,
@@ -27,6 +30,42 @@ from flows.usecases import withdrawing
 from infra.form_mapping import load_mapping
 
 applications_app = typer.Typer(help="Applications to a cycle.", no_args_is_help=True)
+
+
+@applications_app.command("list")
+def applications_list(year: Year, as_json: JsonOption = False) -> None:
+    """List every application to cycle YEAR.
+
+    For each: the member, the role, what became of it (received, paired, on the
+    waiting list, not paired, withdrawn), when it was submitted (in the cycle's
+    time zone) and through what (the site or an import)."""
+    listing = application_cases.list_applications(uow(), year)
+
+    def human() -> None:
+        if not listing.applications:
+            say(f"cycle {year} has no applications")
+            return
+        table = PlainTable(
+            "member",
+            "name",
+            "role",
+            "state",
+            "submitted",
+            "through",
+            title=f"cycle {year}: {len(listing.applications)} application(s)",
+        )
+        for a in listing.applications:
+            table.add_row(
+                a.member_id,
+                a.name,
+                a.role,
+                a.state_words,
+                moment_words(a.submitted_at, listing.time_zone, with_year=True),
+                a.source,
+            )
+        out.print(table)
+
+    emit(listing.as_list(), as_json, human)
 
 
 @applications_app.command("withdraw")

@@ -2,22 +2,27 @@
 applicant whether they are in."""
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from domain.activities import Activity, require
 from domain.applications import (
     Application,
+    Eligibility,
     InvalidApplication,
     check_eligibility,
     parse_application_row,
 )
 from domain.calendar import CycleCalendar
+from domain.cycle import Cycle
 from domain.cycle_states import CycleEvent
 from domain.intake import combine_forms
 from domain.members import Member
+from domain.pairing_status import PairingSetStatus
+from domain.standing import outcome
 from domain.values import MEMBER_ID_MAX, InvalidValue, actor_name, email_address, single_line
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import RefusedApplicant, applicant_messages
@@ -25,6 +30,9 @@ from infra.form_mapping import FormMapping, read_records
 from infra.uow import UnitOfWork
 
 _KEY_SAFE = re.compile(r"[^/\s]+")
+IMPORT = "import"
+SITE = "site"
+"""Through what an application came: its audit record's ``trigger``, its row's ``source``."""
 
 
 @dataclass(frozen=True)
@@ -93,24 +101,20 @@ def import_applications(
                 combine_forms(stored[a.member_id], a) if a.member_id in stored else a
                 for a in accepted
             ]
-        closes = cycle.calendar.milestone(CycleEvent.close_applications)
-        replaced += uow.applications.store(year, accepted, closes, now)
-        messages = applicant_messages(
-            uow, cycle, [a.member_id for a in accepted], screening.refused, now
-        )
-        uow.audit.append(
-            kind="applications_imported",
-            cycle_year=year,
-            at=now,
+        taken = take_in(
+            uow,
+            cycle,
+            accepted,
+            screening.refused,
             actor=actor,
-            fields={
-                "file": path.name,
-                "imported": len(accepted),
-                "replaced": sorted(set(replaced)),
-                "rejected": screening.rejected,
-                "late_override": allow_late,
-            },
+            now=now,
+            source=IMPORT,
+            file=path.name,
+            rejected=screening.rejected,
+            late_override=allow_late,
+            replaced_before=replaced,
         )
+        replaced, messages = taken.replaced, taken.messages
         uow.commit()
     return ApplicationImport(
         len(accepted),
@@ -123,6 +127,82 @@ def import_applications(
     )
 
 
+@dataclass(frozen=True)
+class TakenIn:
+    """What storing accepted applications did: whose earlier one was replaced, how many
+    messages were queued, and the audit record's sequence number."""
+
+    replaced: list[str]
+    messages: int
+    audit_seq: int
+
+
+def take_in(
+    uow: UnitOfWork,
+    cycle: Cycle,
+    accepted: Sequence[Application],
+    refused: Sequence[RefusedApplicant],
+    *,
+    actor: str,
+    now: datetime,
+    source: str,
+    file: str | None,
+    rejected: Sequence[dict[str, Any]] = (),
+    late_override: bool = False,
+    replaced_before: Sequence[str] = (),
+    people: Mapping[str, Member] | None = None,
+) -> TakenIn:
+    """Store checked applications (a member's repeat replaces their earlier one), queue
+    each applicant's message and append the one audit record, ``trigger`` naming the way
+    in (``import`` or ``site``); the caller commits. Imports and the site both call it.
+    ``people``: the roster rows the messages need, when the caller has them (the site's one
+    applicant), so one application does not read the whole roster."""
+    closes = cycle.calendar.milestone(CycleEvent.close_applications)
+    replaced = [
+        *replaced_before,
+        *uow.applications.store(cycle.year, accepted, closes, now, source),
+    ]
+    messages = applicant_messages(
+        uow,
+        cycle,
+        [a.member_id for a in accepted],
+        refused,
+        now,
+        people=people,
+        roles={a.member_id: str(a.role) for a in accepted},
+    )
+    record = uow.audit.append(
+        kind="applications_imported",
+        cycle_year=cycle.year,
+        at=now,
+        actor=actor,
+        fields={
+            "file": file,
+            "imported": len(accepted),
+            "replaced": sorted(set(replaced)),
+            "rejected": list(rejected),
+            "late_override": late_override,
+            "trigger": source,
+        },
+    )
+    return TakenIn(replaced, messages, record.seq)
+
+
+def intake_eligibility(
+    app: Application, member: Member | None, calendar: CycleCalendar, *, allow_late: bool = False
+) -> Eligibility:
+    """One application against the roster and the cycle's call window, as every way in
+    checks it."""
+    return check_eligibility(
+        app,
+        member,
+        call_opens=calendar.milestone(CycleEvent.open_call),
+        call_closes=calendar.milestone(CycleEvent.close_applications),
+        program_ends=calendar.milestone(CycleEvent.end_mentoring).date(),
+        allow_late=allow_late,
+    )
+
+
 def _screen(
     path: Path,
     mapping: FormMapping | None,
@@ -131,9 +211,7 @@ def _screen(
     allow_late: bool,
 ) -> _Screening:
     """Read and check every line against the roster and the call window."""
-    opens = calendar.milestone(CycleEvent.open_call)
     closes = calendar.milestone(CycleEvent.close_applications)
-    ends = calendar.milestone(CycleEvent.end_mentoring)
     read = read_records(path, mapping)
     found = _Screening(rejected=[problem.as_rejection() for problem in read.problems])
     for line, raw in read.rows:
@@ -146,14 +224,7 @@ def _screen(
             )
             continue
         member = members.get(app.member_id)
-        verdict = check_eligibility(
-            app,
-            member,
-            call_opens=opens,
-            call_closes=closes,
-            program_ends=ends.date(),
-            allow_late=allow_late,
-        )
+        verdict = intake_eligibility(app, member, calendar, allow_late=allow_late)
         if not verdict.ok:
             found.rejected.append(
                 {"line": line, "member_id": app.member_id, "reason": verdict.reason}
@@ -191,3 +262,68 @@ def refusal_kind(app: Application, member: Member | None, closes: datetime) -> s
     if member is None or not member.is_core_member(app.submitted_at.date()):
         return "not_core_member"
     return "late" if app.submitted_at > closes else "incomplete"
+
+
+@dataclass(frozen=True)
+class ListedApplication:
+    """One application as the committee's list shows it."""
+
+    member_id: str
+    name: str
+    role: str
+    state: str
+    state_words: str
+    submitted_at: datetime
+    source: str
+
+
+@dataclass(frozen=True)
+class ApplicationList:
+    """Every application to a cycle, with the cycle's zone for showing the times."""
+
+    year: int
+    time_zone: str
+    applications: list[ListedApplication]
+
+    def as_list(self) -> list[dict[str, Any]]:
+        """The ``--json`` form: one object per application, times in ISO 8601."""
+        return [
+            {
+                "member_id": a.member_id,
+                "name": a.name,
+                "role": a.role,
+                "state": a.state,
+                "submitted_at": a.submitted_at.isoformat(),
+                "source": a.source,
+            }
+            for a in self.applications
+        ]
+
+
+def list_applications(uow: UnitOfWork, year: int) -> ApplicationList:
+    """Every application to cycle ``year``: the member, role, what became of it (paired
+    once a set is approved), when it was submitted and through what (site or import)."""
+    with uow:
+        cycle = uow.cycles.get(year)
+        enrolments = uow.applications.all(year)
+        sources = uow.applications.sources(year)
+        people = uow.members.by_id()
+        approved = uow.pairings.latest_set(year, PairingSetStatus.approved)
+        paired = {m for p in uow.pairings.approved_pairs(year) for m in p.members}
+        left_out = {u.member_id: u for u in uow.pairings.waiting(approved.id)} if approved else {}
+    listed = []
+    for e in sorted(enrolments, key=lambda e: (e.application.submitted_at, e.member_id)):
+        result = outcome(e, paired, left_out)
+        member = people.get(e.member_id)
+        listed.append(
+            ListedApplication(
+                member_id=e.member_id,
+                name=member.full_name if member else "",
+                role=e.role,
+                state=str(result.state),
+                state_words=result.words,
+                submitted_at=e.application.submitted_at.astimezone(UTC),
+                source=sources.get(e.member_id, IMPORT),
+            )
+        )
+    return ApplicationList(year, cycle.calendar.timezone, listed)

@@ -80,6 +80,7 @@ def _applications(records: Sequence[AuditRecord]) -> dict[str, Any]:
                 "at": r.at.isoformat(),
                 "actor": r.actor,
                 "file": f.get("file"),
+                "through": "site" if f.get("trigger") == "site" else "import",
                 "imported": f["imported"],
                 "replaced": len(f.get("replaced", [])),
                 "refused": len(f["rejected"]),
@@ -185,6 +186,8 @@ def _headline(record: AuditRecord) -> str:
     f = _fields(record)
     if record.kind == "transition":
         return f"{f['event']}: {f['source']} → {f['target']} ({f['trigger']})"
+    if record.kind == "applications_imported" and f.get("trigger") == "site":
+        return f"application made on the site by {record.actor}: {f['imported']} accepted"
     if record.kind == "applications_imported":
         return (
             f"applications imported from {f.get('file')}: {f['imported']} accepted, "

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.activities import Activity, is_allowed, require
-from domain.cycle_states import CycleState
+from domain.cycle_states import CycleState, Trigger
 from domain.errors import DomainError, MissingValue
 from domain.notifications import OutgoingMessage
 from domain.offers import StoredOffer
@@ -79,11 +79,13 @@ def withdraw(
     role: str | None = None,
     actor: str,
     reason: str,
+    trigger: Trigger = Trigger.cli,
     now: datetime | None = None,
 ) -> WithdrawalResult:
     """Record that ``member_id`` leaves cycle ``year`` (or, for a ``both`` participant, one
     ``role``); dissolve their pairs, tell the committee and the partners left, offer
-    re-pairings. Withdrawing again is a no-op."""
+    re-pairings. Withdrawing again is a no-op. ``trigger`` says where it was asked: the
+    command line, the committee's Prefect form, or the member on the site."""
     now = now or utcnow()
     actor, reason = actor_name(actor), reason_text(reason)
     if not reason:
@@ -145,6 +147,7 @@ def withdraw(
                 "applied_as": str(leaving.applied_as),
                 "withdrew_as": leaving.withdrew_as,
                 "reason": reason,
+                "trigger": str(trigger),
                 "state": str(state),
                 "dissolved": [[p.mentor_id, p.mentee_id] for p in ended],
                 "proposal_set_aside": set_aside,

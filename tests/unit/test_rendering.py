@@ -88,6 +88,11 @@ SAMPLES: dict[MessageKind, dict[str, object]] = {
         "notice": "tasks_overdue",
         "items": ["Approve the pairing set (due Nov 1)", "Book the orientation call"],
     },
+    K.sign_in_link: {
+        "sign_in_url": "http://127.0.0.1:8050/sign-in/abc",
+        "expires_at": dt.datetime(2026, 8, 10, 7, 35, tzinfo=CHICAGO),
+        "expires_minutes": 30,
+    },
 }
 
 
@@ -291,3 +296,18 @@ def test_the_partner_left_note_says_who_left_and_what_happens_next() -> None:
     _, ended, _ = render(K.partner_left, role="mentor", cause="ended", other_pairs=2)
     assert "ended your pairing with Jordan Ruiz" in ended
     assert "Your other pairings in the program continue as before" in ended
+
+
+def test_the_sign_in_link_names_its_link_and_when_it_stops_working() -> None:
+    subject, text, html = render(K.sign_in_link)
+    assert subject == "Your sign-in link: Core Mentoring Program"
+    for body in (text, html):
+        assert "http://127.0.0.1:8050/sign-in/abc" in body
+        assert "30 minutes" in body and "7:35 AM CDT" in body
+
+
+def test_the_pairing_notice_links_to_the_members_page_when_given() -> None:
+    _, text, html = render(K.pairing_notice, standing_url="http://127.0.0.1:8050/me")
+    assert "http://127.0.0.1:8050/me" in text and 'href="http://127.0.0.1:8050/me"' in html
+    _, text, _ = render(K.pairing_notice)
+    assert "/me" not in text
