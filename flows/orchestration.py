@@ -10,6 +10,8 @@ from prefect.runtime import flow_run
 
 from domain.calendar import DEFAULT_TIMEZONE
 from domain.notifications import MessageStatus
+from flows.cockpit_health import SHOWN_IN as HEALTH_SHOWN_IN
+from flows.cockpit_health import health_section
 from flows.cockpit_pages import (
     MAIL_KEY,
     MailRun,
@@ -25,6 +27,7 @@ from flows.usecases.clock import utcnow
 from flows.usecases.cycles import TransitionResult, describe
 from flows.usecases.followups import list_tasks
 from flows.usecases.notifications import DeliveryCounts, ListedMessage, list_messages
+from flows.usecases.pair_health import program_health
 from flows.usecases.tick import CYCLE_FAILURES
 from infra.uow import UnitOfWork
 
@@ -71,16 +74,20 @@ def publish_transition_pages(uow: UnitOfWork, result: TransitionResult) -> None:
 def publish_cycle_pages(
     uow: UnitOfWork, year: int, headline: str | None = None, *, now: datetime | None = None
 ) -> None:
-    """The "Cycle YEAR" status page and the cycle's history, as they stand now, each a
-    markdown artifact under a stable key (``cycle-YEAR``, ``cycle-YEAR-history``) so the
-    UI shows the latest and keeps the earlier versions."""
+    """The "Cycle YEAR" status page (with the pairs' health once mentoring has begun) and
+    the cycle's history, as they stand now, each a markdown artifact under a stable key
+    (``cycle-YEAR``, ``cycle-YEAR-history``) so the UI shows the latest and keeps the
+    earlier versions."""
     now = now or utcnow()
     view = describe(uow, year)
     told = story(uow, year, now=now)
+    page = status_page(view, list_tasks(uow, year, now=now), told, now, headline)
+    if view.state in HEALTH_SHOWN_IN:
+        page += "\n" + "\n".join(health_section(program_health(uow, year, now=now)))
     create_markdown_artifact(
         key=status_key(year),
         description=f"Cycle {year}: where it stands, what comes next",
-        markdown=status_page(view, list_tasks(uow, year, now=now), told, now, headline),
+        markdown=page,
     )
     create_markdown_artifact(
         key=history_key(year),

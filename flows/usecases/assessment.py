@@ -4,6 +4,7 @@ Responses are accepted only from the cycle's participants (its approved pairs), 
 role they took part in, and only while the survey window is open (state ``ended``).
 """
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,10 +23,12 @@ from domain.assessment import (
     summarize,
 )
 from domain.cycle_states import CycleState
+from domain.engagement import EngagementFigures
 from domain.followups import survey_task_key
 from domain.values import actor_name
 from flows.usecases.clock import utcnow
 from flows.usecases.followups import close_tasks
+from flows.usecases.pair_health import engagement_figures
 from infra.form_mapping import FormMapping, read_records
 from infra.uow import UnitOfWork
 
@@ -51,6 +54,7 @@ class AssessmentReport:
     state: CycleState
     summary: AssessmentSummary
     trend: Trend
+    engagement: EngagementFigures | None = None
 
     @property
     def responses(self) -> int:
@@ -68,6 +72,7 @@ class AssessmentReport:
             "state": str(self.state),
             **self.summary.as_dict(),
             "trend": self.trend.as_dict(),
+            "engagement": self.engagement.as_dict() if self.engagement else None,
         }
 
 
@@ -96,9 +101,10 @@ def participants_by_role(uow: UnitOfWork, year: int) -> dict[str, set[str]]:
     return roles
 
 
-def _participation_problem(
+def participation_problem(
     response: SurveyResponse, year: int, participants: dict[str, set[str]]
 ) -> str | None:
+    """Why ``response`` cannot count (its member did not take part in that role), or None."""
     roles = sorted(role for role, members in participants.items() if response.member_id in members)
     if not roles:
         return (
@@ -111,6 +117,32 @@ def _participation_problem(
             f"not as {response.role}; use role {' or '.join(roles)}"
         )
     return None
+
+
+def record_responses(
+    uow: UnitOfWork,
+    year: int,
+    responses: Sequence[SurveyResponse],
+    *,
+    actor: str,
+    now: datetime,
+) -> int:
+    """Close each respondent's "answer the survey" task, then store the answers (a later
+    answer from the same member for the same role replaces the earlier one); returns how
+    many were replaced. Inside the caller's unit of work, before its audit record."""
+    # The tasks close first, so each audit record seals the rows it wrote.
+    answered = {survey_task_key(year, response.member_id) for response in responses}
+    because = "survey answered"
+    close_tasks(
+        uow,
+        year,
+        answered,
+        actor=actor,
+        done_by=f"{actor} ({because})",
+        because=because,
+        now=now,
+    )
+    return uow.responses.store(year, responses)
 
 
 def import_responses(
@@ -142,7 +174,7 @@ def import_responses(
             except InvalidResponse as bad:
                 rejected.append({"line": line, "reason": bad.reason})
                 continue
-            problem = _participation_problem(response, year, participants)
+            problem = participation_problem(response, year, participants)
             if problem is not None:
                 rejected.append({"line": line, "reason": problem})
                 continue
@@ -152,19 +184,7 @@ def import_responses(
         rejected.sort(key=lambda r: r["line"])
         if dry_run:
             return AssessmentImport(len(chosen), replaced, rejected, dry_run)
-        # The tasks close first, so each audit record seals the rows it wrote.
-        answered = {survey_task_key(year, member_id) for member_id, _ in chosen}
-        because = "survey answered"
-        close_tasks(
-            uow,
-            year,
-            answered,
-            actor=actor,
-            done_by=f"{actor} ({because})",
-            because=because,
-            now=now,
-        )
-        replaced += uow.responses.store(year, chosen.values())
+        replaced += record_responses(uow, year, list(chosen.values()), actor=actor, now=now)
         uow.audit.append(
             kind="assessment_imported",
             cycle_year=year,
@@ -192,14 +212,16 @@ def response_rate(uow: UnitOfWork, year: int) -> dict[str, Any]:
     return {key: figures[key] for key in ("responses", "participants", "response_rate", "by_role")}
 
 
-def report(uow: UnitOfWork, year: int) -> AssessmentReport:
-    """The cycle's assessment, with the trend over every cycle up to it that has answers."""
+def report(uow: UnitOfWork, year: int, *, now: datetime | None = None) -> AssessmentReport:
+    """The cycle's assessment, with the trend over every cycle up to it that has answers,
+    and the pairs' engagement (its months up to ``now``)."""
     with uow:
         state = uow.cycles.state_of(year)
         summaries = {y: summary_of(uow, y) for y in uow.responses.years_with_responses(year)}
         summary = summaries.get(year) or summary_of(uow, year)
         summaries[year] = summary
-        return AssessmentReport(year, state, summary, compare(summaries))
+        figures = engagement_figures(uow, year, now or utcnow())
+        return AssessmentReport(year, state, summary, compare(summaries), figures)
 
 
 def cycle_outcomes(uow: UnitOfWork) -> list[CycleOutcome]:

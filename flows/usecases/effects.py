@@ -11,16 +11,18 @@ the orientation the committee gets a task to set a new session or to confirm.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from domain.applications import Role
 from domain.cycle import Cycle
 from domain.cycle_states import CycleEvent
+from domain.engagement import goals_tasks
 from domain.errors import CalendarError, DomainError
 from domain.followups import TaskSpec, orientation_held_task, tasks_for
+from domain.members import Member
 from domain.notifications import Attachment, MessageKind, OutgoingMessage
 from domain.pairing_status import PairingSetStatus
 from domain.reminders import (
@@ -34,22 +36,50 @@ from domain.time_words import moment_words
 from infra.ics import orientation_invitation
 from infra.rendering import compose_message
 from infra.repositories.stored import UnusableStoredValue
+from infra.settings import portal_url_from_env
 from infra.uow import UnitOfWork
 
 K = MessageKind
+SITE_PAGES = {"apply_url": "/apply", "checkin_url": "/check-in", "survey_url": "/survey"}
+"""The links that lead to the participants' site unless the cycle sets an outside form."""
 
 
 class Mailer:
     """Builds one cycle's messages with the context every template shares.
 
     ``uow`` must already be entered: the mailer reads the program details and the roster
-    once, and its callers read the rest through the same unit of work.
+    once (or is given the ``people`` it writes to), and its callers read the rest through
+    the same unit of work. Links lead to the
+    participants' site at ``portal_url`` (``MENTORING_PORTAL_URL`` by default): applying
+    at ``/apply``, the monthly check-in at ``/check-in`` and the survey at ``/survey``,
+    unless the committee set an outside form as the cycle's ``apply_url``,
+    ``checkin_url`` or ``survey_url``.
     """
 
-    def __init__(self, uow: UnitOfWork, cycle: Cycle) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        cycle: Cycle,
+        *,
+        portal_url: str | None = None,
+        people: Mapping[str, Member] | None = None,
+    ) -> None:
         self.uow, self.cycle = uow, cycle
-        self.program = uow.settings.program(cycle.year)
-        self.people = uow.members.by_id()
+        self.portal_url = (portal_url or portal_url_from_env()).rstrip("/")
+        program = uow.settings.program(cycle.year)
+        outside = uow.settings.section(cycle.year, "program")
+        on_site: dict[str, Any] = {
+            name: f"{self.portal_url}{path}"
+            for name, path in SITE_PAGES.items()
+            if name not in outside
+        }
+        self.program = replace(program, **on_site)
+        self.people = dict(people) if people is not None else uow.members.by_id()
+
+    @property
+    def standing_url(self) -> str:
+        """The member's own page on the site: where they stand, partners, dates."""
+        return f"{self.portal_url}/me"
 
     def date(self, event: CycleEvent) -> dt.date:
         return self.cycle.calendar.milestone(event).date()
@@ -169,6 +199,8 @@ def on_transition(
     messages, not_sent = _messages(mailer, event, pairs, now)
     queued = uow.outbox.enqueue([m for m in messages if m is not None], now)
     specs = tasks_for(event, cycle.year, cycle.calendar, pairs, list(roles_by_member(pairs)))
+    if event is CycleEvent.start_mentoring:  # due three weeks after mentoring really began
+        specs += goals_tasks(cycle.year, now, pairs)
     specs += [n.task for n in not_sent if n.task is not None]
     created = uow.tasks.add(specs, cycle.year, now)
     effects: dict[str, Any] = {"messages": queued, "tasks": created}
@@ -240,6 +272,7 @@ def pairing_notices(mailer: Mailer, pairs: list[tuple[str, str]]) -> list[Outgoi
                     partner_institution=p.institution if p else "",
                     mentoring_starts_on=starts,
                     mentoring_ends_on=ends,
+                    standing_url=mailer.standing_url,
                 )
             )
     return out
@@ -402,13 +435,18 @@ def applicant_messages(
     accepted: Iterable[str],
     refused: Iterable[RefusedApplicant],
     now: datetime,
+    *,
+    people: Mapping[str, Member] | None = None,
+    roles: Mapping[str, str] | None = None,
 ) -> int:
     """``application received`` for each accepted member id; ``not accepted`` for each
-    refused applicant (reason: not_core_member|late|incomplete, with its detail)."""
-    mailer = Mailer(uow, cycle)
+    refused applicant (reason: not_core_member|late|incomplete, with its detail).
+    ``people`` (the roster rows of those written to) and ``roles`` (the accepted members'
+    roles), when the caller has them, spare reading the whole roster and cycle."""
+    mailer = Mailer(uow, cycle, people=people)
     announced = mailer.date(CycleEvent.announce_pairings)
     deadline = mailer.date(CycleEvent.close_applications)
-    roles = uow.applications.roles(cycle.year)
+    roles = uow.applications.roles(cycle.year) if roles is None else roles
     messages: list[OutgoingMessage | None] = [
         mailer.to_member(
             K.application_received,

@@ -172,17 +172,18 @@ def test_as_of_each_milestone_the_story_shows_the_cycle_as_it_stood(
     assert (notices["queued"], notices["sent"], notices["pending"]) == (2 * pairs, 2 * pairs, 0)
     assert announced.paired["approved_by"] == "Pat Chair"
     mentoring_begins = story(uow, 2026, at(2026, 12, 1)).tasks["total"]
+    # per pair: the follow-ups (8) and a goals task for each partner (2)
     assert mentoring_begins == {
-        "created": 3 + 8 * pairs,
+        "created": 3 + 10 * pairs,
         "done": 1,  # approving the pairing set closed the task that asked for it
         "overdue": 2,
-        "open": 8 * pairs,
+        "open": 10 * pairs,
     }
     january = story(uow, 2026, at(2027, 1, 6)).tasks
     assert january["total"] == {
-        "created": 3 + 8 * pairs,
+        "created": 3 + 10 * pairs,
         "done": 3,
-        "overdue": 2 * pairs,
+        "overdue": 4 * pairs,  # first meetings and goals, due in December
         "open": 6 * pairs,
     }
     first_meetings = next(g for g in january["by_due_date"] if g["task"] == "First meeting")
