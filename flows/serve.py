@@ -1,7 +1,8 @@
 """``mentoring serve``: everything one machine needs to run the deployments.
 
 A Prefect server (unless ``PREFECT_API_URL`` answers), the ``mentoring`` work pool, the
-deployments of ``prefect.yaml`` and a process worker, in the foreground until Ctrl-C.
+deployments of ``prefect.yaml``, a process worker and the participants' site (``mentoring
+portal``, unless it has no secret key or ``--no-portal``), in the foreground until Ctrl-C.
 
 Prefect starts each flow run in a session of its own, out of reach of a signal to the
 worker's group, and its worker gives up on them when killed; so serve stops them itself:
@@ -16,17 +17,20 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
+import httpx
 import typer
 
 from flows import prefect_server as stack
+from flows.web.secret_key import SecretKeyMissing, portal_secret_key
 from infra.db import redacted
 from infra.settings import Settings, mail_settings_from_env
 
@@ -48,6 +52,10 @@ Auth = Annotated[
 NoServer = Annotated[
     bool, typer.Option("--no-server", help="Use the Prefect server at PREFECT_API_URL.")
 ]
+PortalHost = Annotated[str, typer.Option(help="Address the participants' site listens on.")]
+PortalPort = Annotated[int, typer.Option(help="Port of the participants' site.")]
+NoPortal = Annotated[bool, typer.Option("--no-portal", help="Do not start the participants' site.")]
+PORTAL_START_SECONDS = 30
 
 
 def _say(message: str) -> None:
@@ -86,6 +94,62 @@ def _start_local_server(
     api_url = stack.api_url_for(host, port)
     stack.wait_until_healthy(api_url, server, timeout=120)
     return api_url, server
+
+
+def _start_portal(
+    resources: ExitStack, host: str, port: int, home: Path, env: Mapping[str, str]
+) -> subprocess.Popen[bytes] | None:
+    """``mentoring portal`` beside the deployments, once it answers ``/healthz``; None (and
+    a note) when it has no secret key, for the deployments do not need the site. ``env``
+    is the worker's (marked, with PREFECT_API_URL), so the site's events reach the server
+    the automations listen on."""
+    try:
+        portal_secret_key()  # generated here first, where the embedded home allows it
+    except SecretKeyMissing as missing:
+        _say(f"note: the participants' site is not started: {missing}")
+        return None
+    if _port_taken(host, port):
+        raise stack.PrefectStackError(
+            f"port {port} of the participants' site is already in use; choose another with "
+            "--portal-port, or --no-portal"
+        )
+    log_path = home / "portal.log"
+    log = resources.enter_context(log_path.open("ab"))
+    portal = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "portal", "--host", host, "--port", str(port)],
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    resources.callback(_stop_portal, portal)
+    address = f"http://{stack.client_host(host)}:{port}"
+    deadline = time.monotonic() + PORTAL_START_SECONDS
+    while not _answers(f"{address}/healthz"):
+        if portal.poll() is not None:
+            raise stack.PrefectStackError(
+                f"the participants' site exited with code {portal.returncode} (log: {log_path})"
+            )
+        if time.monotonic() > deadline:
+            raise stack.PrefectStackError(
+                f"the participants' site did not answer in {PORTAL_START_SECONDS} s "
+                f"(log: {log_path})"
+            )
+        time.sleep(0.2)
+    return portal
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _stop_portal(portal: subprocess.Popen[bytes]) -> None:
+    _say("stopping the participants' site…")
+    stack.stop(portal, 1, 10.0)
 
 
 def _stop_server(server: subprocess.Popen[bytes]) -> None:
@@ -304,8 +368,12 @@ def serve_command(
     port: Port = 4200,
     auth: Auth = None,
     no_server: NoServer = False,
+    portal_host: PortalHost = "127.0.0.1",
+    portal_port: PortalPort = 8050,
+    no_portal: NoPortal = False,
 ) -> None:
-    """Run the deployments (schedules, manual runs, triggers) on this machine until Ctrl-C."""
+    """Run the deployments (schedules, manual runs, triggers) and the participants' site
+    on this machine until Ctrl-C."""
     _check_auth(auth)
     home = Settings.from_env().home.resolve()
     settings = Settings.from_env({**os.environ, "MENTORING_HOME": str(home)})
@@ -338,8 +406,16 @@ def serve_command(
             _say(f"deployed: {', '.join(deployed)}")
             children["worker"] = worker = stack.start_worker(env)
             resources.callback(_stop_runs_and_worker, worker, mark, grace)
+            portal = None
+            if not no_portal:
+                portal = _start_portal(resources, portal_host, portal_port, home, env)
+            if portal is not None:
+                children["participants' site"] = portal
             record.refresh()
             typer.echo(f"Prefect UI: {api_url.removesuffix('/api')}/")
+            if portal is not None:
+                host = stack.client_host(portal_host)
+                typer.echo(f"Participants' site: http://{host}:{portal_port}/")
             _say(f"database: {redacted(settings.database_url)}; Ctrl-C stops everything")
             _watch(children, record)
     except KeyboardInterrupt:

@@ -12,18 +12,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from flows import prefect_server
 
 EXPECTED = {
-    "cycle-transition",
-    "daily-tick",
-    "deliver-notifications",
-    "review-pairings",
-    "announce-when-approved",
-    "assessment-report",
-    "withdraw-participant",
-    "propose-repairing",
+    d["name"]
+    for d in yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "prefect.yaml").read_text(encoding="utf-8")
+    )["deployments"]
 }
 
 
@@ -61,19 +58,22 @@ def _workers(api: str, token: str, timeout: float = 60) -> list[dict[str, object
         time.sleep(1)
 
 
-def test_serve_brings_up_the_ui_with_sign_in_and_every_deployment(tmp_path: Path) -> None:
-    port = prefect_server.free_port()
+def test_serve_brings_up_the_ui_with_sign_in_every_deployment_and_the_site(
+    tmp_path: Path,
+) -> None:
+    port, site_port = prefect_server.free_port(), prefect_server.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MENTORING_"))}
     env.update(
         MENTORING_HOME=str(tmp_path / "home"),
         MENTORING_UI_AUTH="chair:long-secret",
+        MENTORING_SECRET_KEY="a-test-secret-key-that-is-long-enough-0123456789",
     )
     script = Path(sys.executable).with_name("mentoring")
     subprocess.run([str(script), "db", "upgrade"], env=env, check=True, capture_output=True)
     output = tmp_path / "serve.out"
     with output.open("wb") as sink:
         proc = subprocess.Popen(
-            [str(script), "serve", "--port", str(port)],
+            [str(script), "serve", "--port", str(port), "--portal-port", str(site_port)],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -82,6 +82,11 @@ def test_serve_brings_up_the_ui_with_sign_in_and_every_deployment(tmp_path: Path
         try:
             said = _wait_for(output, "Prefect UI:", proc, timeout=240)
             assert f"http://127.0.0.1:{port}/" in said
+            said = _wait_for(output, "Participants' site:", proc, timeout=60)
+            assert f"Participants' site: http://127.0.0.1:{site_port}/" in said
+            site = f"http://127.0.0.1:{site_port}"
+            assert httpx.get(f"{site}/healthz", timeout=10).text.strip() == "ok"
+            assert "Sign in" in httpx.get(f"{site}/sign-in", timeout=10).text
             api = f"http://127.0.0.1:{port}/api"
             assert httpx.get(f"{api}/health", timeout=10).status_code == 200
             anonymous = httpx.post(f"{api}/deployments/filter", json={}, timeout=10)
@@ -108,6 +113,8 @@ def test_serve_brings_up_the_ui_with_sign_in_and_every_deployment(tmp_path: Path
                 proc.kill()
                 raise
     assert code == 0, output.read_text(errors="replace")[-3000:]
+    with pytest.raises(httpx.ConnectError):  # the site stopped with the rest
+        httpx.get(f"http://127.0.0.1:{site_port}/healthz", timeout=5)
     said = output.read_text(errors="replace")
     assert "stopping the flow runs, the worker and the server" in said
     assert said.rstrip().endswith("stopped"), said[-3000:]

@@ -1,0 +1,60 @@
+"""Who is asking: the member of the session, checked against the roster on every request.
+
+Every member page takes the member from the session only, never from the address or a
+form; a session whose member is no longer a current Core member is ended.
+"""
+
+from datetime import datetime
+
+from starlette.requests import Request
+
+from domain.sign_in import NOT_CURRENT, SignedIn
+from flows.usecases.sign_in import current_member
+from flows.web import csrf
+from flows.web.refusals import PlainRefusal, SignInNeeded
+from flows.web.state import Portal, portal_of
+
+
+def session_member_id(request: Request, now: datetime) -> str | None:
+    """The member id of a signed-in session still within its life, else None."""
+    session = request.session
+    member_id, since = session.get("member_id"), session.get("signed_in_at")
+    if not isinstance(member_id, str) or not isinstance(since, int):
+        return None
+    max_age = portal_of(request).settings.session_max_age
+    if not now.timestamp() - max_age < since <= now.timestamp() + 60:
+        return None
+    return member_id
+
+
+def signed_in(request: Request) -> tuple[Portal, SignedIn]:
+    """The session's member, a current Core member now; :class:`SignInNeeded` without a
+    session, a plain refusal (and the session ended) once the membership has lapsed."""
+    portal = portal_of(request)
+    now = portal.clock()
+    member_id = session_member_id(request, now)
+    if member_id is None:
+        raise SignInNeeded
+    member = current_member(portal.uow(), member_id, now=now)
+    if member is None:
+        request.session.clear()
+        raise PlainRefusal(403, "You cannot sign in", NOT_CURRENT, ("/sign-in", "Sign in"))
+    return portal, member
+
+
+def start_session(request: Request, member: SignedIn, now: datetime) -> None:
+    """A new session for ``member``: new id and CSRF token (nothing of the pre-session
+    carries over)."""
+    request.session.clear()
+    request.session.update(
+        csrf.new_session(member_id=member.member_id, signed_in_at=int(now.timestamp()))
+    )
+
+
+def end_session(request: Request) -> None:
+    """Sign out: the session id is remembered as ended, the cookie deleted."""
+    portal = portal_of(request)
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        portal.ended.end(session_id, portal.clock().timestamp())
+    request.session.clear()
