@@ -84,17 +84,18 @@ def chosen_year(uow: UnitOfWork, year: str) -> int:
     return max(in_progress)
 
 
-def refusal_sentence(refusal: DomainError, event: CycleEvent) -> str:
+def refusal_sentence(refusal: DomainError, event: CycleEvent | None = None) -> str:
     """The one sentence the form's run ends with: the refusal in the form's words, naming
-    its boxes where the CLI would name a flag (the CLI's counterpart: flows/cli/hints.py)."""
-    step = STEP_NAMES[event]
+    its boxes where the CLI would name a flag (the CLI's counterpart: flows/cli/hints.py).
+    ``event`` is the step's, for a step's form; other forms (imports, history) take none."""
+    what = f"“{STEP_NAMES[event]}”" if event is not None else "This run"
     if isinstance(refusal, NoCurrentCycle):
         return str(refusal)
     if isinstance(refusal, MissingValue):
         return _missing(refusal)
     if isinstance(refusal, InvalidValue):
         return _invalid(refusal)
-    if isinstance(refusal, TransitionRefused):
+    if isinstance(refusal, TransitionRefused) and event is not None:
         return _transition_refused(refusal, event)
     if isinstance(refusal, CycleNotFound):
         which = f"cycle {refusal.year}" if refusal.year is not None else "such cycle"
@@ -104,7 +105,7 @@ def refusal_sentence(refusal: DomainError, event: CycleEvent) -> str:
         )
     if isinstance(refusal, DatabaseUnusable):
         return _sentence(
-            f"“{step}” could not start: the program's database cannot be used ({refusal}); "
+            f"{what} could not start: the program's database cannot be used ({refusal}); "
             f"{ASK_THE_SERVER}"
         )
     return _sentence(str(refusal))
