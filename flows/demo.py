@@ -3,26 +3,39 @@
 It runs on embedded defaults in a folder of its own (SQLite, .eml mail, an ephemeral
 Prefect server), with a simulated clock: each step runs the daily-tick flow as if it
 were that day, so a year passes in seconds. The committee's pairing approval is the
-real pause-for-input flow, answered by the demo from another thread. The ephemeral
-server is started first, with room to start on a busy machine (120 s unless
+real pause-for-input flow, answered by the demo from another thread. One member applies
+through the participants' site over HTTP (the site served in this process on a free
+port, on the simulated clock): sign-in link read from the mail folder, form posted. The
+ephemeral server is started first, with room to start on a busy machine (120 s unless
 PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS says otherwise).
 """
 
+import email
+import email.policy
 import os
+import re
+import secrets
 import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from flows.prefect_server import ephemeral_startup_seconds, start_ephemeral_server
 
 CHICAGO = ZoneInfo("America/Chicago")
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+HEADING = re.compile(r"<h1>([^<]+)</h1>")
+SUMMARY = re.compile(r'class="error-summary-list">(.*?)</ul>', re.DOTALL)
+SIGN_IN_LINK = re.compile(r"https?://[^\s\"'<>]+/sign-in/[A-Za-z0-9_-]+")
 
 
 def prepare_environment(folder: Path) -> int:
@@ -57,6 +70,7 @@ class DemoLog:
 
     year: int
     flow_runs: list[dict[str, str]] = field(default_factory=list)
+    site: dict[str, str] = field(default_factory=dict)
 
     def record(self, name: str, state: Any) -> Any:
         self.flow_runs.append(
@@ -121,6 +135,11 @@ def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
         uow, year, apps, actor="demo", now=at(year, 9, 1, 12)
     )
     say(f"applications: {imported.imported} accepted, {len(imported.rejected)} refused")
+    log.site = _apply_on_the_site(folder, roster, apps, at(year, 9, 2, 10))
+    say(
+        f"the participants' site at {log.site['url']}: {log.site['member_id']} asked for a "
+        "sign-in link, opened it from the mail folder and applied as a mentee, over HTTP"
+    )
     tick(at(year, 9, 24), "deadline reminder")
     tick(at(year, 10, 1), "applications close")
     _review(log, year, at(year, 10, 15, 10), say)
@@ -150,6 +169,93 @@ def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
         f"(response rate {report['response_rate']:.0%}), as the assessed trigger does"
     )
     return log
+
+
+def _apply_on_the_site(
+    folder: Path, roster: Path, applications: Path, when: datetime
+) -> dict[str, str]:
+    """A member not in the imported file applies on the site, as a member does."""
+    from flows.demo_data import site_applicant
+
+    applicant = site_applicant(roster, applications, when.date())
+    with _site(when) as url, httpx.Client(base_url=url, timeout=30) as web:
+        page = web.get("/sign-in")
+        web.post("/sign-in", data={"email": applicant.email, "csrf_token": _csrf(page.text)})
+        link = _mailed_link(folder / "mail", applicant.email)
+        page = web.get(link)
+        _expect(web.post(link, data={"csrf_token": _csrf(page.text)}), 303, "", "sign-in")
+        page = web.get("/apply")
+        form = {**applicant.form, "csrf_token": _csrf(page.text)}
+        _expect(web.post("/apply", data=form), 200, "Application received", "application")
+    return {"url": url, "member_id": applicant.member_id, "role": str(applicant.form["role"])}
+
+
+@contextmanager
+def _site(start: datetime) -> Iterator[str]:
+    """The participants' site on a free port in a thread, its clock running from ``start``."""
+    import uvicorn
+
+    from flows.prefect_server import free_port
+    from flows.web import PortalSettings, create_app
+    from infra.settings import Settings
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = PortalSettings(url, secrets.token_urlsafe(48), Settings.from_env().database_url)
+    began = time.monotonic()
+    app = create_app(
+        settings,
+        clock=lambda: start.astimezone(UTC) + timedelta(seconds=time.monotonic() - began),
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="demo-site", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the participants' site did not start on {url}")
+            time.sleep(0.05)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def _csrf(page: str) -> str:
+    found = CSRF.search(page)
+    if found is None:
+        raise RuntimeError("a page of the participants' site had no csrf_token field")
+    return found.group(1)
+
+
+def _expect(answer: httpx.Response, status: int, heading: str, what: str) -> None:
+    """The page a form accepted answers with; anything else ends the demo, saying what
+    the page said (its heading and the problems in its error summary)."""
+    said = [h.strip() for h in HEADING.findall(answer.text)]
+    if answer.status_code == status and (not heading or said[:1] == [heading]):
+        return
+    summary = SUMMARY.search(answer.text)
+    said += [p.strip() for p in re.findall(r">([^<>]+)<", summary.group(1))] if summary else []
+    raise RuntimeError(
+        f"the site refused the demo's {what} (HTTP {answer.status_code}): {'; '.join(said)}"
+    )
+
+
+def _mailed_link(mail: Path, address: str, timeout: float = 30) -> str:
+    """The sign-in link in the mail to ``address`` the site delivered to the folder."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in mail.glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            body = message.get_body(("plain",))
+            found = SIGN_IN_LINK.search(body.get_content()) if body is not None else None
+            if found and address in str(message["To"]):
+                return found.group(0)
+        time.sleep(0.2)
+    raise RuntimeError(f"no sign-in mail to {address} arrived in {mail}")
 
 
 def _review(log: DemoLog, year: int, when: datetime, say: Callable[[str], None]) -> None:
@@ -219,6 +325,7 @@ def _summary(folder: Path, log: DemoLog) -> dict[str, Any]:
         "transitions": len(audit.history(uow, log.year).transitions),
         "audit_records": check.records,
         "audit_intact": check.ok,
+        "site": log.site,
         "database": os.environ["MENTORING_DATABASE_URL"],
         "mail_folder": str(folder / "mail"),
     }

@@ -2,6 +2,7 @@
 
 import csv
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -180,3 +181,35 @@ def write_demo_survey(
                 ]
             )
     return survey
+
+
+@dataclass(frozen=True)
+class SiteApplicant:
+    """The member the demo signs in to the participants' site, and what they post there."""
+
+    member_id: str
+    email: str
+    form: dict[str, str | list[str]]
+
+
+def site_applicant(roster: Path, applications: Path, on: date) -> SiteApplicant:
+    """The first member on ``roster``, still a Core member ``on`` that day, who is not in
+    ``applications``: they apply on the site, as a mentee."""
+    with applications.open(newline="") as handle:
+        applied = {row["member_id"] for row in csv.DictReader(handle)}
+    with roster.open(newline="") as handle:
+        row = next(
+            r
+            for r in csv.DictReader(handle)
+            if r["member_id"] not in applied and date.fromisoformat(r["membership_expires"]) > on
+        )
+    form: dict[str, str | list[str]] = {
+        "role": "mentee",
+        "areas": ["Leadership & Management", "Technology"],
+        "career_stage": "early",
+        "library_type": "public",
+        "time_zone": "America/Chicago",
+        "goals": "moving into management",
+        "max_mentees": "",
+    }
+    return SiteApplicant(row["member_id"], row["email"], form)

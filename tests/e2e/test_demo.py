@@ -64,3 +64,17 @@ def test_the_demo_walks_a_cycle_from_planned_to_assessed(tmp_path: Path) -> None
     sent = {kind: m["sent"] for kind, m in story["messages"]["by_kind"].items()}
     assert sent == kinds
     assert story["applications"]["imported"] > 0
+
+    site = summary["site"]
+    assert site["url"].startswith("http://127.0.0.1:") and site["role"] == "mentee"
+    listed = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "applications", "list", "2026", "--json"],
+        capture_output=True,
+        text=True,
+        env={**env, "MENTORING_DATABASE_URL": summary["database"]},
+        timeout=120,
+        check=True,
+    )
+    sources = {a["member_id"]: a["source"] for a in json.loads(listed.stdout)}
+    assert sources[site["member_id"]] == "site", "applied over HTTP on the site"
+    assert sorted(set(sources.values())) == ["import", "site"]
