@@ -13,7 +13,7 @@ mail for.
 
 from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.states import Failed
+from prefect.states import Completed, Failed
 
 import flows.failed_echo  # noqa: F401  (no traceback after a refusal)
 from flows.orchestration import failed_message_ids, publish_delivery
@@ -24,14 +24,18 @@ from infra.uow import UnitOfWork
 
 
 @flow(name="deliver-notifications", log_prints=True)
-def deliver_notifications() -> dict[str, object] | State[dict[str, object]]:
+def deliver_notifications() -> State[dict[str, object]]:
     """Send every queued message; failures are kept with the server's answer."""
     uow = UnitOfWork.from_settings()
     started, failed_before = utcnow(), failed_message_ids(uow)
     with stop_on_signals() as stop:
         counts = deliver(uow, stop=stop)
     logger = get_run_logger()
-    logger.info("sent %s, failed %s, pending %s", counts.sent, counts.failed, counts.pending)
+    said = (
+        f"Sent {counts.sent} message(s); {counts.failed} refused by the mail server; "
+        f"{counts.pending} still waiting (see the mail-delivery artifact)."
+    )
+    logger.info(said)
     for problem in publish_delivery(uow, counts, started=started, failed_before=failed_before):
         logger.warning(problem)
     if counts.failed:
@@ -48,4 +52,4 @@ def deliver_notifications() -> dict[str, object] | State[dict[str, object]]:
             message=f"{counts.blocked}; {counts.pending} message(s) stay queued",
             data=counts.as_dict(),
         )
-    return counts.as_dict()
+    return Completed(message=said, data=counts.as_dict())

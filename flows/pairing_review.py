@@ -38,7 +38,7 @@ HOW_TO_ANSWER = (
     "**Approve** on; to change them instead, add each pair to take out under **Remove "
     "Pairs**, or each pair to keep whatever happens under **Keep Pairs**, written as "
     f"{PAIR_FORMAT}. One person's name alone is enough when they are in only one pair. "
-    "Then press **Submit**. After a change the pairs are worked out again and shown here "
+    "Then press **Resume**. After a change the pairs are worked out again and shown here "
     "for another look."
 )
 
@@ -197,7 +197,7 @@ def review_pairings(
                 description=f"Read the proposed pairings for cycle {year} in this run's "
                 f"**Artifacts** tab (`cycle-{year}-pairings`), then answer here: your "
                 "name; **Approve** to approve them as they stand, or pairs to remove or "
-                f"keep, each as {PAIR_FORMAT}; then **Submit**.",
+                f"keep, each as {PAIR_FORMAT}; then **Resume**.",
             ),
             timeout=timeout_hours * 3600,
             poll_interval=poll_seconds,

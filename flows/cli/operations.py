@@ -133,5 +133,11 @@ def demo(
             f"MENTORING_DATABASE_URL={summary['database']} mentoring audit {year}"
         )
         out.print(f"mail (.eml files): {summary['mail_folder']}")
+        site = summary.get("site")
+        if site:
+            out.print(
+                f"on the participants' site ({site['url']}): {site['member_id']} signed in "
+                f"from the mailed link and applied as {site['role']}"
+            )
 
     emit(summary, as_json, human)

@@ -50,4 +50,8 @@ def test_a_good_run_completes_with_its_counts(uow: UnitOfWork, tmp_path: Path) -
     state = deliver_notifications(return_state=True)
     assert state.is_completed()
     assert state.result() == {"sent": queued, "failed": 0, "pending": 0}
+    assert state.message == (
+        f"Sent {queued} message(s); 0 refused by the mail server; 0 still waiting "
+        "(see the mail-delivery artifact)."
+    )
     assert len(list((tmp_path / "home" / "mail").glob("*.eml"))) == queued

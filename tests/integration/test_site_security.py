@@ -133,7 +133,12 @@ def sign_in(site: Site, client: TestClient, address: str) -> None:
 
 
 @pytest.fixture
-def site(uow: UnitOfWork, database_url: str, tmp_path: Path) -> Iterator[Site]:
+def site(
+    uow: UnitOfWork, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Site]:
+    # the site sends its sign-in mail to this folder, whatever else the process was given
+    monkeypatch.setenv("MENTORING_MAIL_DIR", str(tmp_path / "home" / "mail"))
+    monkeypatch.delenv("MENTORING_SMTP_HOST", raising=False)
     cycles.create_cycle(uow, YEAR, timezone="America/Chicago", milestones={}, actor="chair")
     cycles.fire_event(
         uow, YEAR, CycleEvent.open_call, actor="s", trigger=Trigger.schedule, now=AUG_2

@@ -104,7 +104,12 @@ def open_call(uow: UnitOfWork) -> None:
 
 
 @pytest.fixture
-def site(uow: UnitOfWork, database_url: str, tmp_path: Path) -> Iterator[Site]:
+def site(
+    uow: UnitOfWork, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Site]:
+    # the site sends its sign-in mail to this folder, whatever else the process was given
+    monkeypatch.setenv("MENTORING_MAIL_DIR", str(tmp_path / "home" / "mail"))
+    monkeypatch.delenv("MENTORING_SMTP_HOST", raising=False)
     open_call(uow)
     made = Site(uow, Clock(AUG_10), tmp_path / "home" / "mail", database_url)
     yield made
