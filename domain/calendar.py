@@ -58,9 +58,10 @@ def zone(name: str) -> ZoneInfo:
 
 def _shifted(at: datetime) -> datetime:
     """The same instant read back from UTC: a wall time the zone skips comes back moved
-    forward by the gap, any other comes back unchanged."""
+    forward by the gap, any other comes back unchanged; one with no UTC instant (the
+    calendar's edge) is refused as :func:`_instant` refuses it."""
     assert at.tzinfo is not None
-    return at.astimezone(UTC).astimezone(at.tzinfo)
+    return _instant(at).astimezone(at.tzinfo)
 
 
 def _skipped(at: datetime) -> bool:

@@ -143,3 +143,9 @@ def test_a_milestone_at_the_edge_of_the_calendar_is_refused_not_overflowed() -> 
         moment = parse_milestone(CycleEvent.open_call, text, calendar.tz)
         with pytest.raises(CalendarError, match="outside the dates a cycle can have"):
             calendar.with_changes({CycleEvent.open_call: moment})
+
+
+def test_a_bare_date_at_the_edge_of_the_calendar_is_refused_in_a_zone_behind_utc() -> None:
+    # 9999-12-31, end of day in Chicago, is already year 10000 in UTC (found by hypothesis)
+    with pytest.raises(CalendarError, match="outside the dates a cycle can have"):
+        parse_milestone(CycleEvent.close_applications, "9999-12-31", zone("America/Chicago"))
