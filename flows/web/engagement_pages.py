@@ -51,6 +51,7 @@ from flows.web.pages import plain, render
 from flows.web.state import Portal
 
 router = APIRouter()
+PAIR_ANSWER_TITLES = {"check_in": "Monthly check-in", "continuing": "Do you go on meeting?"}
 Form = Annotated[FormFields, Depends(checked_form)]
 BACK = ("/me", "Where I stand")
 CHOOSE_PAIR = "Choose the pair this is about"
@@ -307,7 +308,7 @@ def check_in_page(request: Request) -> Response:
     mine = _my_pairs(request, EngagementStep.check_in)
     if isinstance(mine, Response):
         return mine
-    return _check_in_form(request, mine.pairs, {}, [])
+    return _pair_answer_form(request, "check_in", mine.pairs, {}, [])
 
 
 @router.post("/check-in")
@@ -320,7 +321,7 @@ def check_in_sent(request: Request, form: Form) -> Response:
     pair_id = _chosen_pair(form, pairs)
     if pair_id is None:
         problems = [{"field": "pair_id", "message": CHOOSE_PAIR}]
-        return _check_in_form(request, pairs, values, problems, status=400)
+        return _pair_answer_form(request, "check_in", pairs, values, problems, status=400)
     try:
         result = check_in(
             portal.uow(),
@@ -335,7 +336,7 @@ def check_in_sent(request: Request, form: Form) -> Response:
     except NotInPair:
         return _not_found(request)
     except InvalidEntry as refused:
-        return _check_in_form(request, pairs, values, _problem(refused), status=400)
+        return _pair_answer_form(request, "check_in", pairs, values, _problem(refused), status=400)
     asked = values["contact_committee"].strip().casefold() == "yes"
     sentence = "Thank you: your check-in for " + month_words(result.month) + " is kept."
     if asked:
@@ -348,18 +349,21 @@ def check_in_sent(request: Request, form: Form) -> Response:
     return response
 
 
-def _check_in_form(
+def _pair_answer_form(
     request: Request,
+    page: str,
     pairs: list[MemberPair],
     values: dict[str, str],
     problems: list[Problem],
     *,
     status: int = 200,
 ) -> Response:
+    """The check-in or going-on form (``page``): the pair to choose when there are
+    several, the member's answers kept, each problem beside its field."""
     return render(
         request,
-        "check_in",
-        title="Monthly check-in",
+        page,
+        title=PAIR_ANSWER_TITLES[page],
         status=status,
         pairs=_pair_options(pairs),
         values=values,
@@ -373,7 +377,7 @@ def continuing_page(request: Request) -> Response:
     mine = _my_pairs(request, EngagementStep.continuing)
     if isinstance(mine, Response):
         return mine
-    return _continuing_form(request, mine.pairs, {}, [])
+    return _pair_answer_form(request, "continuing", mine.pairs, {}, [])
 
 
 @router.post("/continuing")
@@ -391,7 +395,7 @@ def continuing_sent(request: Request, form: Form) -> Response:
     if answer is None:
         problems.append({"field": "continuing", "message": CHOOSE_CONTINUING})
     if pair_id is None or answer is None:
-        return _continuing_form(request, pairs, values, problems, status=400)
+        return _pair_answer_form(request, "continuing", pairs, values, problems, status=400)
     try:
         say_whether_continuing(
             portal.uow(), year, member_id, pair_id=pair_id, continuing=answer, now=portal.clock()
@@ -404,26 +408,6 @@ def continuing_sent(request: Request, form: Form) -> Response:
         else "Thank you: the program counts your pair among those ending with the program."
     )
     return plain(request, 200, "Answer received", sentence, BACK)
-
-
-def _continuing_form(
-    request: Request,
-    pairs: list[MemberPair],
-    values: dict[str, str],
-    problems: list[Problem],
-    *,
-    status: int = 200,
-) -> Response:
-    return render(
-        request,
-        "continuing",
-        title="Do you go on meeting?",
-        status=status,
-        pairs=_pair_options(pairs),
-        values=values,
-        problems=problems,
-        errors=_errors(problems),
-    )
 
 
 # The survey -------------------------------------------------------------------------
