@@ -44,6 +44,15 @@ FORM_BOXES: Mapping[str, str] = {"actor": "Your name", "reason": "Reason", "year
 
 ASK_THE_SERVER = "ask whoever runs the server"
 
+NEW_YEAR_FORM = "Start a new year"
+"""The committee's form that creates a year's cycle (flows/committee_new_year.py)."""
+
+REVIEW_FORM = "Review the pairings"
+"""The committee's form that proposes the pairings and waits for the committee's answer
+(flows/pairing_review.py)."""
+
+NEW_YEAR_WORDS = f"the “{NEW_YEAR_FORM}” form"
+
 
 class NoCurrentCycle(DomainError):
     """The Year box was left empty and no cycle is in progress."""
@@ -78,8 +87,8 @@ def chosen_year(uow: UnitOfWork, year: str) -> int:
     in_progress = [view.year for view in list_all(uow) if not view.state.is_final]
     if not in_progress:
         raise NoCurrentCycle(
-            "No cycle is in progress: write the year in the Year box, or "
-            f"{ASK_THE_SERVER} to create the cycle first."
+            "No cycle is in progress: write the year in the Year box, or start one with "
+            f"{NEW_YEAR_WORDS}."
         )
     return max(in_progress)
 
@@ -99,10 +108,7 @@ def refusal_sentence(refusal: DomainError, event: CycleEvent | None = None) -> s
         return _transition_refused(refusal, event)
     if isinstance(refusal, CycleNotFound):
         which = f"cycle {refusal.year}" if refusal.year is not None else "such cycle"
-        return (
-            f"There is no {which}: check the Year box, or {ASK_THE_SERVER} to create "
-            "the cycle first."
-        )
+        return f"There is no {which}: check the Year box, or start it with {NEW_YEAR_WORDS}."
     if isinstance(refusal, DatabaseUnusable):
         return _sentence(
             f"{what} could not start: the program's database cannot be used ({refusal}); "
@@ -133,8 +139,8 @@ def _transition_refused(refusal: TransitionRefused, event: CycleEvent) -> str:
     step, year = STEP_NAMES[event], refusal.year
     if refusal.missing == "approved_pairings":
         return (
-            f"The pairings of cycle {year} are not approved yet: approve them first in the "
-            "pairing review (the paused review-pairings run, its Resume button)."
+            f"The pairings of cycle {year} are not approved yet: approve them first with "
+            f"“{REVIEW_FORM}” (its paused run, the Resume button)."
         )
     if refusal.missing == "reason" and event is CycleEvent.cancel:
         return f"Cancelling cycle {year} needs a reason: write it in the Reason box."

@@ -1,30 +1,44 @@
 """The committee approves pairings in the Prefect UI.
 
-The flow proposes the optimal set, posts it as a Markdown artifact that reads by name
-(every pair on one page, the people not paired with the reason), and pauses for the
-committee's answer in the run's Resume form: approve it, or name pairs to remove (block)
-or keep (fix), by names or member ids, in which case it re-solves around them and asks
-again, saying which pairs it understood. A name it cannot place is refused in one
-sentence on the next page, and nothing is changed. On approval the set is recorded (who,
-when), the committee's "Approve the pairing set" task is done, and
+The committee's form, "Review the pairings", asks only the year (empty: the current cycle)
+and the person's name. The run proposes the optimal set, posts it as a Markdown artifact
+that reads by name (every pair on one page, the people not paired with the reason), and
+pauses for the committee's answer in the run's Resume form: approve it, or name pairs to
+remove (block) or keep (fix), by names or member ids, in which case it re-solves around
+them and asks again, saying which pairs it understood. A name it cannot place is refused
+in one sentence on the next page, and nothing is changed. On approval the set is recorded
+(who, when), the committee's "Approve the pairing set" task is done, and
 ``mentoring.pairings.approved`` is emitted, which lets ``announce_pairings`` fire once its
-milestone is due.
+milestone is due. A refusal by the program's rules ends the form's run Failed, in one
+sentence. The ``review-pairings`` flow runs the same review with its machine parameters,
+for the demo and scripts.
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from prefect import flow, get_run_logger, pause_flow_run
+from prefect import State, flow, get_run_logger, pause_flow_run
 from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
+from prefect.exceptions import FlowPauseTimeout
 from prefect.input import RunInput
+from prefect.states import Completed, Failed
 from pydantic import Field
 
+import flows.failed_echo  # noqa: F401  (no traceback after a refusal)
+from domain.activities import ActivityRefused
+from domain.cycle_states import CycleEvent
 from domain.errors import DomainError
+from domain.time_words import has_passed, moment_words
+from flows.committee_steps import REVIEW_FORM, STATE_WORDS, chosen_year, refusal_sentence
 from flows.orchestration import cycle_resource
 from flows.usecases import pairing_names, pairings
+from flows.usecases.clock import utcnow
+from flows.usecases.cycles import describe
 from flows.usecases.pairing_names import Person, UnplacedName
-from flows.usecases.pairings import LeftOutView, ProposedPairView, ProposedSet
+from flows.usecases.pairings import LeftOutView, PairingApproval, ProposedPairView, ProposedSet
 from infra.uow import UnitOfWork
 
 PAIR_FORMAT = (
@@ -162,55 +176,75 @@ def publish_proposal(
     )
 
 
-@flow(name="review-pairings", log_prints=True)
-def review_pairings(
-    year: int,
-    max_rounds: int = 5,
-    timeout_hours: int = 168,
-    poll_seconds: int = 5,
-    now: datetime | None = None,
-) -> dict[str, object]:
-    """Propose the cycle's pairings and wait for the committee to approve them.
+@dataclass(frozen=True)
+class ReviewRounds:
+    """How long the review goes on: rounds of answers, the wait for each, the polling."""
 
-    Args:
-        year: the cycle's year.
-        max_rounds: how many times the run asks before it gives up.
-        timeout_hours: how long to wait for each answer.
-        poll_seconds: how often the paused run looks for the answer.
-        now: the moment to record (for rehearsals and the demo); default: now.
-    """
-    uow = UnitOfWork.from_settings()
+    max_rounds: int = 5
+    timeout_hours: int = 168
+    poll_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class Approved:
+    """The approval a review ended with, and who gave it in the Resume form."""
+
+    approval: PairingApproval
+    reviewer: str
+
+
+class UnansweredReview(DomainError):
+    """The review ran out of rounds without an approval."""
+
+    def __init__(self, max_rounds: int) -> None:
+        super().__init__(
+            f"no approval after {max_rounds} rounds; start the review of the pairings again"
+        )
+        self.max_rounds = max_rounds
+
+
+def review(
+    uow: UnitOfWork,
+    year: int,
+    *,
+    proposer: str,
+    rounds: ReviewRounds,
+    now: datetime | None = None,
+) -> Approved:
+    """Propose the pairings (recorded as ``proposer``'s), publish them and pause for the
+    committee's answer, round after round, until it approves them; what both entry points
+    run. A refusal by the program's rules is raised as the domain's error."""
     logger = get_run_logger()
     notes: list[str] = []
     proposed: ProposedSet | None = None
-    for round_no in range(1, max_rounds + 1):
+    for round_no in range(1, rounds.max_rounds + 1):
         if proposed is None:
-            proposed = pairings.propose(uow, year, actor="review-pairings flow", now=now)
+            proposed = pairings.propose(uow, year, actor=proposer, now=now)
         publish_proposal(year, proposed, pairing_names.people(uow, year), round_no, notes)
         logger.info(
             "round %s: %s pairs proposed; waiting for the committee to press Resume",
             round_no,
             len(proposed.pairs),
         )
-        review = pause_flow_run(
+        answer = pause_flow_run(
             wait_for_input=PairingReview.with_initial_data(
                 description=f"Read the proposed pairings for cycle {year} in this run's "
                 f"**Artifacts** tab (`cycle-{year}-pairings`), then answer here: your "
                 "name; **Approve** to approve them as they stand, or pairs to remove or "
                 f"keep, each as {PAIR_FORMAT}; then **Resume**.",
             ),
-            timeout=timeout_hours * 3600,
-            poll_interval=poll_seconds,
+            timeout=rounds.timeout_hours * 3600,
+            poll_interval=rounds.poll_seconds,
         )
         try:
-            if not review.reviewer.strip():
+            if not answer.reviewer.strip():
                 raise UnplacedName("write your name under Reviewer")
             edits = pairing_names.edit_by_name(
                 uow,
                 year,
-                remove=review.remove_pairs,
-                keep=review.keep_pairs,
-                actor=review.reviewer,
+                remove=answer.remove_pairs,
+                keep=answer.keep_pairs,
+                actor=answer.reviewer,
                 now=now,
             )
         except UnplacedName as refused:
@@ -219,23 +253,115 @@ def review_pairings(
             continue
         if edits:
             notes = [e.said for e in edits]
-            if review.approve:
+            if answer.approve:
                 notes.append("Not approved yet: look at the new pairs and approve them.")
             for note in notes:
                 logger.info(note)
             proposed = None
             continue
-        if review.approve:
-            result = pairings.approve(uow, year, actor=review.reviewer, now=now)
+        if answer.approve:
+            result = pairings.approve(uow, year, actor=answer.reviewer, now=now)
             emit_event(
                 event="mentoring.pairings.approved",
                 resource=cycle_resource(year),
-                payload={"year": year, "set_id": result.set_id, "approved_by": review.reviewer},
+                payload={"year": year, "set_id": result.set_id, "approved_by": answer.reviewer},
             )
             logger.info(result.message)
-            return result.as_dict()
+            return Approved(result, answer.reviewer.strip())
         notes = ["Neither approved nor changed; here are the same pairs again."]
         logger.info(notes[0])
-    raise DomainError(
-        f"no approval after {max_rounds} rounds; start the review of the pairings again"
+    raise UnansweredReview(rounds.max_rounds)
+
+
+@flow(name="review-pairings", log_prints=True)
+def review_pairings(
+    year: int,
+    max_rounds: int = 5,
+    timeout_hours: int = 168,
+    poll_seconds: int = 5,
+    now: datetime | None = None,
+) -> dict[str, object]:
+    """Propose the cycle's pairings and wait for the committee to approve them (for the
+    demo and scripts; the committee's form is "Review the pairings").
+
+    Args:
+        year: the cycle's year.
+        max_rounds: how many times the run asks before it gives up.
+        timeout_hours: how long to wait for each answer.
+        poll_seconds: how often the paused run looks for the answer.
+        now: the moment to record (for rehearsals and the demo); default: now.
+    """
+    rounds = ReviewRounds(max_rounds, timeout_hours, poll_seconds)
+    uow = UnitOfWork.from_settings()
+    done = review(uow, year, proposer="review-pairings flow", rounds=rounds, now=now)
+    return done.approval.as_dict()
+
+
+def review_refusal(refusal: DomainError) -> str:
+    """The one sentence a refused review ends with, in the form's words."""
+    if isinstance(refusal, ActivityRefused):
+        return (
+            f"Cycle {refusal.year} is {STATE_WORDS[refusal.state]}: the pairings are reviewed "
+            "after applications close and before they are announced."
+        )
+    if isinstance(refusal, UnansweredReview):
+        return (
+            f"The pairings were not approved after {refusal.max_rounds} rounds: run "
+            f"“{REVIEW_FORM}” again to go on."
+        )
+    return refusal_sentence(refusal)
+
+
+def approved_sentence(uow: UnitOfWork, year: int, done: Approved) -> str:
+    """The approval as the run's state message: how many pairs, by whom, and when they are
+    announced (at once by the automation when their date has passed)."""
+    if not done.approval.changed:
+        return _sentence_of(f"Nothing was approved: {done.approval.message}")
+    view = describe(uow, year)
+    due = datetime.fromisoformat(view.calendar[str(CycleEvent.announce_pairings)])
+    when = moment_words(due, view.timezone, with_year=True)
+    announced = (
+        f"their date ({when}) has passed, so they are announced now"
+        if has_passed(due, utcnow())
+        else f"they are announced on {when}"
     )
+    return (
+        f"The pairings of cycle {year} are approved ({done.approval.pairs} pairs, by "
+        f"{done.reviewer}); {announced}."
+    )
+
+
+def _sentence_of(text: str) -> str:
+    return text.rstrip(".") + "."
+
+
+@flow(name=REVIEW_FORM)
+def review_the_pairings(your_name: str, year: str = "") -> State[Any]:
+    """Propose the year's mentor and mentee pairings and wait for the committee: read them
+    by name in the run's Artifacts tab, then answer in the paused run's Resume form (its
+    menu, top right): approve them, or name pairs to remove or keep and get new ones.
+    Approving lets the pairings be announced on their date.
+
+    Args:
+        your_name: Your name: the cycle's history records who asked for the pairings.
+        year: The cycle's year, the year its call opens (2026 runs from August 2026 to July
+            2027). Leave it empty for the current cycle.
+    """
+    logger = get_run_logger()
+    uow = UnitOfWork.from_settings()
+    try:
+        chosen = chosen_year(uow, year)
+        done = review(uow, chosen, proposer=your_name, rounds=ReviewRounds())
+    except DomainError as refusal:
+        sentence = review_refusal(refusal)
+        logger.error(sentence)
+        return Failed(message=sentence)
+    except FlowPauseTimeout:
+        sentence = (
+            f"Nobody answered in the Resume form within a week: run “{REVIEW_FORM}” again to go on."
+        )
+        logger.error(sentence)
+        return Failed(message=sentence)
+    sentence = approved_sentence(uow, chosen, done)
+    logger.info(sentence)
+    return Completed(message=sentence, data=done.approval.as_dict())

@@ -1,8 +1,10 @@
-"""The committee's step flows under a real (test) Prefect server: each moves the cycle, a
-refusal ends the run at once in one plain sentence, the year defaults to the current
-cycle, and prefect.yaml deploys them with only the form's boxes."""
+"""The committee's step flows under a real (test) Prefect server: "Start a new year"
+creates the cycle, each step moves it, a refusal ends the run at once in one plain
+sentence, the year defaults to the next or the current cycle, and prefect.yaml deploys
+them with only the form's boxes."""
 
 import logging
+from datetime import UTC, datetime
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -10,12 +12,18 @@ from typing import Any
 import pytest
 import yaml
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
 from prefect.exceptions import FailedRun
 
-from domain.cycle_states import CycleEvent, Trigger
+from domain.calendar import CycleCalendar
+from domain.cycle_states import STEP_NAMES, CycleEvent, Trigger
+from flows.committee_new_year import start_a_new_year, upcoming_year
 from flows.committee_steps import (
     STEP_FLOWS,
-    STEP_NAMES,
     announce_the_pairings,
     begin_mentoring,
     begin_orientation,
@@ -26,6 +34,7 @@ from flows.committee_steps import (
     record_the_assessment,
 )
 from flows.usecases import audit, cycles, pairings
+from flows.usecases.clock import utcnow
 from infra.uow import UnitOfWork
 from tests.builders import OCT_1, cycle_with_applications
 
@@ -113,8 +122,7 @@ REFUSALS: list[tuple[str, Any, dict[str, str], str]] = [
         "no such cycle",
         open_the_call,
         {"your_name": "Pat", "year": "2031"},
-        "There is no cycle 2031: check the Year box, or ask whoever runs the server to "
-        "create the cycle first.",
+        "There is no cycle 2031: check the Year box, or start it with the “Start a new year” form.",
     ),
     (
         "no name",
@@ -177,8 +185,8 @@ def test_announcing_unapproved_pairings_points_at_the_review(uow: UnitOfWork) ->
     )
     assert state.is_failed()
     assert state.message == (
-        "The pairings of cycle 2040 are not approved yet: approve them first in the pairing "
-        "review (the paused review-pairings run, its Resume button)."
+        "The pairings of cycle 2040 are not approved yet: approve them first with “Review "
+        "the pairings” (its paused run, the Resume button)."
     )
     assert _state(uow, FUTURE) == "applications_closed"
 
@@ -203,9 +211,125 @@ def test_without_a_cycle_in_progress_the_empty_year_is_refused(uow: UnitOfWork) 
     state = open_the_call(your_name="Pat", reason="early", return_state=True)
     assert state.is_failed()
     assert state.message == (
-        "No cycle is in progress: write the year in the Year box, or ask whoever runs the "
-        "server to create the cycle first."
+        "No cycle is in progress: write the year in the Year box, or start one with the "
+        "“Start a new year” form."
     )
+
+
+def _published(state: Any, key: str) -> str:
+    """The markdown the run published under ``key`` (its latest version)."""
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[key]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
+            )
+        )
+    assert found, f"the run published no {key}"
+    return str(found[-1].data)
+
+
+def test_start_a_new_year_creates_the_cycle_and_names_its_first_dates(uow: UnitOfWork) -> None:
+    state = start_a_new_year(your_name="Pat Chair", year=str(FUTURE), return_state=True)
+    assert state.is_completed(), state.message
+    assert state.message == (
+        "Cycle 2040 is started (by Pat Chair) and planned: its call for applications opens "
+        "Wed Aug 1, 2040, 12:00 AM Chicago time and closes Sun Sep 30, 2040, 11:59 PM Chicago "
+        "time; the pairings are announced Mon Nov 5, 2040, 12:00 AM Chicago time."
+    )
+    view = cycles.describe(uow, FUTURE)
+    assert (str(view.state), view.timezone) == ("planned", "America/Chicago")
+    assert dict(view.calendar) == CycleCalendar.default(FUTURE).as_iso()
+    [created] = [r for r in audit.history(uow, FUTURE).records if r.kind == "cycle_created"]
+    assert created.actor == "Pat Chair"
+    status = _published(state, f"cycle-{FUTURE}")
+    assert status.startswith(f"# Cycle {FUTURE}\n")
+    assert "Next step: **Open the call for applications**" in status
+
+
+def test_a_past_year_says_its_dates_passed_and_an_empty_year_is_the_next_to_come(
+    uow: UnitOfWork,
+) -> None:
+    past = start_a_new_year(your_name="Pat", year="2001", return_state=True)
+    assert past.is_completed(), past.message
+    assert str(past.message).count("(passed)") == 3
+    upcoming = upcoming_year(utcnow())
+    for expected in (upcoming, upcoming + 1):
+        state = start_a_new_year(your_name="Pat", return_state=True)
+        assert state.is_completed(), state.message
+        assert str(state.message).startswith(f"Cycle {expected} is started (by Pat)")
+        assert "(passed)" not in str(state.message)
+    assert [view.year for view in cycles.list_all(uow)] == [2001, upcoming, upcoming + 1]
+
+
+@pytest.mark.parametrize(
+    ("now", "year"),
+    [
+        (datetime(2026, 1, 1, tzinfo=UTC), 2026),
+        (datetime(2026, 8, 1, 4, 59, tzinfo=UTC), 2026),  # 11:59 PM on Jul 31 in Chicago
+        (datetime(2026, 8, 1, 5, 0, tzinfo=UTC), 2027),  # the call opens: midnight, Aug 1
+        (datetime(2026, 12, 31, 23, tzinfo=UTC), 2027),
+    ],
+)
+def test_the_upcoming_year_is_the_first_whose_call_is_still_to_come(
+    now: datetime, year: int
+) -> None:
+    assert upcoming_year(now) == year
+
+
+NEW_YEAR_REFUSALS: list[tuple[str, dict[str, str], str]] = [
+    (
+        "a year that exists",
+        {"your_name": "Pat", "year": str(FUTURE)},
+        "Cycle 2040 already exists and is planned (its call for applications has not "
+        "opened): nothing was changed; write another year in the Year box, or leave it empty "
+        "for the next one.",
+    ),
+    (
+        "a year that is not one",
+        {"your_name": "Pat", "year": "twenty"},
+        "The Year box holds 'twenty': write a year such as {upcoming}, or leave it empty for "
+        "the next year.",
+    ),
+    (
+        "a year out of range",
+        {"your_name": "Pat", "year": "1999"},
+        "The Year box holds 1999: a cycle's year is between 2000 and 2100.",
+    ),
+    (
+        "no name",
+        {"your_name": " ", "year": "2041"},
+        "Write your name in the Your name box: the cycle's history records who took each step.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("form", "sentence"),
+    [case[1:] for case in NEW_YEAR_REFUSALS],
+    ids=[case[0] for case in NEW_YEAR_REFUSALS],
+)
+def test_a_refused_new_year_ends_at_once_in_one_sentence(
+    uow: UnitOfWork, caplog: pytest.LogCaptureFixture, form: dict[str, str], sentence: str
+) -> None:
+    _create(uow, FUTURE)
+    sentence = sentence.format(upcoming=upcoming_year(utcnow()))
+    with caplog.at_level(logging.INFO):
+        state = start_a_new_year(**form, return_state=True)
+    assert state.is_failed()
+    assert state.message == sentence
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+    assert run.start_time is not None and run.end_time is not None
+    took = (run.end_time - run.start_time).total_seconds()
+    assert took < 2, f"the refused run took {took:.1f} s"
+    run_log = [r for r in caplog.records if r.name.startswith("prefect")]
+    assert any(r.levelno == logging.ERROR and r.getMessage() == sentence for r in run_log)
+    assert not any(r.exc_info or "Traceback" in r.getMessage() for r in run_log)
+    assert [view.year for view in cycles.list_all(uow)] == [FUTURE]
+    assert [r.kind for r in audit.history(uow, FUTURE).records] == ["cycle_created"]
 
 
 def _deployments() -> dict[str, dict[str, Any]]:
@@ -232,6 +356,21 @@ def test_each_step_is_deployed_by_its_name_with_only_the_forms_boxes(event: Cycl
         assert box["description"], name
     assert schema.properties["year"]["default"] == ""
     assert schema.properties["reason"]["default"] == ""
+
+
+def test_start_a_new_year_is_deployed_with_only_the_year_and_your_name() -> None:
+    deployment = _deployments()["Start a new year"]
+    form = _flow_of(deployment["entrypoint"])
+    assert form is start_a_new_year and form.name == "Start a new year"
+    assert "committee" in deployment["tags"]
+    assert "triggers" not in deployment and "parameters" not in deployment
+    schema = form.parameters
+    assert list(schema.properties) == ["your_name", "year"]
+    assert schema.required == ["your_name"]
+    for name, box in schema.properties.items():
+        assert box["type"] == "string" and "anyOf" not in box, (name, box)
+        assert box["description"], name
+    assert schema.properties["year"]["default"] == ""
 
 
 def test_the_machine_parameters_stay_on_the_event_driven_deployments() -> None:

@@ -1,12 +1,19 @@
 """The pause-for-approval flow: the committee reads the proposal by name, and its answer in
-the Resume form (names or ids) is recorded; approving closes the approval task."""
+the Resume form (names or ids) is recorded; approving closes the approval task. The
+committee's form, "Review the pairings", asks only the year and a name, and ends a refusal
+at once in one sentence."""
 
+import logging
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
+import yaml
 from prefect import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -20,10 +27,18 @@ from prefect.client.schemas.sorting import ArtifactSort
 from prefect.flow_runs import resume_flow_run
 
 from domain.pairing_status import PairingSetStatus
-from flows.pairing_review import HOW_TO_ANSWER, review_pairings
+from flows.pairing_review import (
+    HOW_TO_ANSWER,
+    UnansweredReview,
+    review_pairings,
+    review_refusal,
+    review_the_pairings,
+)
 from flows.usecases import audit, cycles, followups, pairing_names
 from infra.uow import UnitOfWork
 from tests.builders import cycle_with_applications
+
+PREFECT_YAML = Path(__file__).resolve().parents[2] / "prefect.yaml"
 
 
 def wait_for_paused_run(timeout: float = 60) -> UUID:
@@ -129,7 +144,7 @@ def test_the_review_page_reads_by_name_and_edits_take_names(uow: UnitOfWork) -> 
 
         resume_flow_run(run_id, run_input={"reviewer": "Pat Chair", "approve": True})
         result: dict[str, Any] = running.result(timeout=120)
-    assert result["tasks_done"] == ["Approve the pairing set"]
+    assert "Approve the pairing set" in result["tasks_done"]
     [task] = [t for t in followups.list_tasks(uow, 2026) if t.title == "Approve the pairing set"]
     assert task.done_by == "Pat Chair"
 
@@ -146,3 +161,96 @@ def _by_name(
     pairs: list[tuple[str, str]], people: dict[str, pairing_names.Person]
 ) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: (people[p[0]].name.casefold(), people[p[1]].name.casefold()))
+
+
+def test_the_committees_form_reviews_the_current_cycle_and_records_who_did_what(
+    uow: UnitOfWork,
+) -> None:
+    cycle_with_applications(uow)
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(review_the_pairings, your_name="Pat Chair", return_state=True)
+        run_id = wait_for_paused_run()
+        assert latest_page(run_id).startswith("# Proposed pairings, cycle 2026")
+        resume_flow_run(run_id, run_input={"reviewer": "Sam Reviewer", "approve": True})
+        state = running.result(timeout=120)
+    assert state.is_completed(), state.message
+    approved = state.result()
+    assert isinstance(approved, dict)
+    pairs = approved["pairs"]
+    assert str(state.message).startswith(
+        f"The pairings of cycle 2026 are approved ({pairs} pairs, by Sam Reviewer); "
+    )
+    assert "Thu Nov 5, 2026, 12:00 AM Chicago time" in str(state.message)
+    records = audit.history(uow, 2026).as_dict()["records"]
+    decisions = [(r["kind"], r["actor"]) for r in records if r["kind"].startswith("pairings_")]
+    assert decisions == [("pairings_proposed", "Pat Chair"), ("pairings_approved", "Sam Reviewer")]
+    assert cycles.describe(uow, 2026).has_approved_pairings is True
+
+
+REVIEW_REFUSALS: list[tuple[str, dict[str, str], str]] = [
+    (
+        "a cycle whose applications are not closed",
+        {"your_name": "Pat", "year": "2040"},
+        "Cycle 2040 is planned (its call for applications has not opened): the pairings are "
+        "reviewed after applications close and before they are announced.",
+    ),
+    (
+        "no such cycle",
+        {"your_name": "Pat", "year": "2031"},
+        "There is no cycle 2031: check the Year box, or start it with the “Start a new year” form.",
+    ),
+    (
+        "no name",
+        {"your_name": "", "year": "2040"},
+        "Write your name in the Your name box: the cycle's history records who took each step.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("form", "sentence"),
+    [case[1:] for case in REVIEW_REFUSALS],
+    ids=[case[0] for case in REVIEW_REFUSALS],
+)
+def test_a_refused_review_ends_at_once_in_one_sentence(
+    uow: UnitOfWork, caplog: pytest.LogCaptureFixture, form: dict[str, str], sentence: str
+) -> None:
+    cycles.create_cycle(uow, 2040, timezone="America/Chicago", milestones={}, actor="chair")
+    with caplog.at_level(logging.INFO):
+        state = review_the_pairings(**form, return_state=True)
+    assert state.is_failed()
+    assert state.message == sentence
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+    assert run.start_time is not None and run.end_time is not None
+    took = (run.end_time - run.start_time).total_seconds()
+    assert took < 2, f"the refused run took {took:.1f} s"
+    run_log = [r for r in caplog.records if r.name.startswith("prefect")]
+    assert any(r.levelno == logging.ERROR and r.getMessage() == sentence for r in run_log)
+    assert not any(r.exc_info or "Traceback" in r.getMessage() for r in run_log)
+    assert [r["kind"] for r in audit.history(uow, 2040).as_dict()["records"]] == ["cycle_created"]
+
+
+def test_a_review_that_runs_out_of_rounds_says_to_start_it_again() -> None:
+    assert review_refusal(UnansweredReview(5)) == (
+        "The pairings were not approved after 5 rounds: run “Review the pairings” again to go on."
+    )
+
+
+def test_the_review_is_deployed_with_only_the_year_and_your_name() -> None:
+    deployments = {d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text())["deployments"]}
+    assert "review-pairings" not in deployments
+    deployment = deployments["Review the pairings"]
+    path, name = deployment["entrypoint"].split(":")
+    form = getattr(import_module(path.removesuffix(".py").replace("/", ".")), name)
+    assert form is review_the_pairings and form.name == "Review the pairings"
+    assert "committee" in deployment["tags"] and "parameters" not in deployment
+    schema = form.parameters
+    assert list(schema.properties) == ["your_name", "year"]
+    assert schema.required == ["your_name"]
+    for box_name, box in schema.properties.items():
+        assert box["type"] == "string" and "anyOf" not in box, (box_name, box)
+        assert box["description"], box_name
+    assert schema.properties["year"]["default"] == ""

@@ -134,7 +134,8 @@ def _cycle_ready_for_pairing(stack: Stack, folder: Path) -> int:
 
 
 def _start_review(stack: Stack, year: int) -> str:
-    """Start a review-pairings run through the API (the Resume form is what is tested)."""
+    """Start a "Review the pairings" run through the API (the Resume form is what is
+    tested)."""
     from prefect import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -142,9 +143,9 @@ def _start_review(stack: Stack, year: int) -> str:
         temporary_settings(updates={PREFECT_API_URL: stack.env["PREFECT_API_URL"]}),
         get_client(sync_client=True) as client,
     ):
-        deployment = client.read_deployment_by_name("review-pairings/review-pairings")
+        deployment = client.read_deployment_by_name("Review the pairings/Review the pairings")
         run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"year": year, "timeout_hours": 1, "poll_seconds": 1}
+            deployment.id, parameters={"year": str(year), "your_name": "Pat Chair (UI)"}
         )
     return str(run.id)
 

@@ -1,14 +1,14 @@
 """The committee walks a whole year in the real Prefect UI, signed in, without the CLI.
 
 Its own stack (tests/prefect_ui.py) behind Prefect's sign-in, without the scheduler, so
-that mail goes out when the committee says so. The cycle is last year's, created on the
-server before the walk (there is no form for that), so every default date up to the
-announcement has passed. Then, in headless Chromium: import the roster and the
+that mail goes out when the committee says so, and with an empty program database. In
+headless Chromium: start last year's cycle from the "Start a new year" form (a past year,
+so every default date up to the announcement has passed), import the roster and the
 applications (each checked first, then imported), open and close the call, review the
-pairings by name and approve them, let the automation announce them, deliver the mail,
-read the status page, the history and the history as it stood, and make a mistake. The
-``mentoring`` command is used only to check what each page claims. Each page is
-photographed as docs/screenshots/ui-year-NN-*.png.
+pairings from "Review the pairings" by name and approve them, let the automation announce
+them, deliver the mail, read the status page, the history and the history as it stood,
+and make a mistake. The ``mentoring`` command is used only to check what each page
+claims. Each page is photographed as docs/screenshots/ui-year-NN-*.png.
 """
 
 import re
@@ -100,15 +100,9 @@ def prefect_harness() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The stack behind sign-in, without schedules, with last year's cycle created."""
+    """The stack behind sign-in, without schedules; no cycle yet."""
     folder = tmp_path_factory.mktemp("prefect-ui-year")
-
-    def create_the_cycle(stack: Stack) -> None:
-        stack.mentoring("cycle", "create", str(YEAR))
-
-    with running_stack(
-        folder, create_the_cycle, auth="chair:a-long-secret", schedules=False
-    ) as running:
+    with running_stack(folder, auth="chair:a-long-secret", schedules=False) as running:
         yield running
 
 
@@ -169,6 +163,20 @@ def _fill_step(form: "Locator") -> None:
     form.get_by_role("textbox", name=re.compile(r"^year")).fill(str(YEAR))
 
 
+def _fill_review(form: "Locator") -> None:
+    """The review's form: your name and the year, and no machine parameter to leave alone."""
+    from playwright.sync_api import expect
+
+    for machine in ("max_rounds", "timeout_hours", "poll_seconds", "now"):
+        expect(form.get_by_text(machine, exact=True)).to_have_count(0)
+    _fill_step(form)
+
+
+def _on(day: date, clock: str) -> str:
+    """A default milestone as the program's pages say it, with its year, passed."""
+    return f"{day:%a %b} {day.day}, {day.year}, {clock} Chicago time (passed)"
+
+
 def _state(stack: Stack) -> str:
     return str(stack.mentoring_json("cycle", "show", str(YEAR))["state"])
 
@@ -192,13 +200,26 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     roster, applications = _roster(tmp_path), _applications(tmp_path)
     sign_in(page, stack, "ui-year-00-sign-in.png")
 
+    # 0. The year: last year's cycle, started from its form; its dates have passed.
+    run_from_custom_form(
+        page, stack, "Start a new year", _fill_step, "ui-year-01-new-year-form.png"
+    )
+    final_state(page, stack)
+    assert state_message(page) == (
+        f"Cycle {YEAR} is started (by {CHAIR}) and planned: its call for applications opens "
+        f"{_on(date(YEAR, 8, 1), '12:00 AM')} and closes {_on(date(YEAR, 9, 30), '11:59 PM')}; "
+        f"the pairings are announced {_on(date(YEAR, 11, 5), '12:00 AM')}."
+    )
+    shot(page, "ui-year-02-year-started.png")
+    assert _state(stack) == "planned"
+
     # 1. The roster: checked first (nothing saved, the bad line named), then imported.
     run_from_custom_form(
         page,
         stack,
         "Import the membership roster",
         _fill_import(roster, year=False, check_only=True),
-        "ui-year-01-roster-form.png",
+        "ui-year-03-roster-form.png",
     )
     final_state(page, stack)
     show_log_line(page, "Nothing was saved")
@@ -208,7 +229,7 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     bad_line = checked.get_by_role("row").filter(has_text=BAD_ADDRESS)
     expect(bad_line.get_by_role("cell").first).to_have_text(LAST_LINE)
     expect(bad_line).to_contain_text("is not an email address")
-    shot(page, "ui-year-02-roster-checked.png", bad_line)
+    shot(page, "ui-year-04-roster-checked.png", bad_line)
     assert stack.mentoring_json("members", "import", str(roster), "--dry-run")["added"] == len(
         PEOPLE
     )
@@ -228,7 +249,7 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
 
     # 2. Open the call for applications.
     run_from_custom_form(
-        page, stack, "Open the call for applications", _fill_step, "ui-year-03-open-call.png"
+        page, stack, "Open the call for applications", _fill_step, "ui-year-05-open-call.png"
     )
     final_state(page, stack)
     assert f"Cycle {YEAR} is now open for applications" in state_message(page)
@@ -239,14 +260,14 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
         stack,
         "Import applications",
         _fill_import(applications, year=True, check_only=True),
-        "ui-year-04-applications-form.png",
+        "ui-year-06-applications-form.png",
     )
     final_state(page, stack)
     assert f"{len(PEOPLE)} applications would be imported, 1 refused" in state_message(page)
     checked = run_artifact(page, f"cycle-{YEAR}-import-applications")
     refused = checked.get_by_role("row").filter(has_text=f"{NOT_ON_ROSTER} is not on")
     expect(refused.get_by_role("cell").first).to_have_text(LAST_LINE)
-    shot(page, "ui-year-05-applications-checked.png", refused)
+    shot(page, "ui-year-07-applications-checked.png", refused)
     assert stack.mentoring_json("applications", "list", str(YEAR)) == []
 
     run_from_custom_form(
@@ -261,16 +282,13 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     run_from_custom_form(page, stack, "Close applications", _fill_step)
     final_state(page, stack)
     assert f"Cycle {YEAR} is now closed for applications" in state_message(page)
-    shot(page, "ui-year-06-applications-closed.png")
+    shot(page, "ui-year-08-applications-closed.png")
     closed = datetime.now(CHICAGO).replace(microsecond=0) + timedelta(seconds=1)
 
-    # 5. The pairing review: started from its form, read by name, approved.
+    # 5. The pairing review: started from its form (your name, the year), read by name,
+    # approved.
     run_id = run_from_custom_form(
-        page,
-        stack,
-        "review-pairings",
-        lambda form: form.get_by_role("spinbutton", name="year", exact=True).fill(str(YEAR)),
-        "ui-year-07-review-form.png",
+        page, stack, "Review the pairings", _fill_review, "ui-year-09-review-form.png"
     )
     expect(main.get_by_text("Paused", exact=True).first).to_be_visible(timeout=RUN_TIMEOUT_MS)
     proposal = run_artifact(page, f"cycle-{YEAR}-pairings")
@@ -278,7 +296,7 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
         expect(proposal.get_by_text(person.name).first).to_be_visible()
     expect(proposal.get_by_role("heading", name="Pairs (2)")).to_be_visible()
     expect(proposal.get_by_role("heading", name="Not paired (1)")).to_be_visible()
-    shot(page, "ui-year-08-pairings.png", proposal.get_by_text(PEOPLE[-1].name).first)
+    shot(page, "ui-year-10-pairings.png", proposal.get_by_text(PEOPLE[-1].name).first)
 
     page.goto(f"{stack.base_url}/v2/runs/flow-run/{run_id}")
     main.get_by_role("button", name="Open menu").first.click()
@@ -288,11 +306,16 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     approve = dialog.get_by_role("switch", name="Approve (Optional)")
     approve.click()
     expect(approve).to_be_checked()
-    shot(page, "ui-year-09-resume.png")
+    shot(page, "ui-year-11-resume.png")
     resume(page, dialog)
     # the approval's event starts announce-when-approved; the date has passed: paired
     _wait_for_state(stack, "paired")
     final_state(page, stack)
+    assert state_message(page) == (
+        f"The pairings of cycle {YEAR} are approved (2 pairs, by {CHAIR}); their date "
+        f"({date(YEAR, 11, 5):%a} Nov 5, {YEAR}, 12:00 AM Chicago time) has passed, so they "
+        "are announced now."
+    )
 
     # 6. The mail, delivered by hand, and what went out.
     quick_run(page, stack, "deliver-notifications")
@@ -304,7 +327,7 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     )
     expect(sent.get_by_role("row").filter(has_text="Application received")).to_be_visible()
     expect(mail.get_by_text("No message was refused by this run.")).to_be_visible()
-    shot(page, "ui-year-10-mail-delivery.png", sent)
+    shot(page, "ui-year-12-mail-delivery.png", sent)
 
     # 7. The year's pages: status, history, and the history as it stood after the close
     # (asked for first: it runs while the committee reads the others).
@@ -317,7 +340,7 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     as_of_run = run_from_custom_form(page, stack, "Show the history as it stood", fill_as_of)
     page.goto(f"{stack.base_url}/v2/artifacts")
     expect(main.get_by_role("heading", name=f"cycle-{YEAR}-history", exact=True)).to_be_visible()
-    shot(page, "ui-year-11-artifacts.png")
+    shot(page, "ui-year-13-artifacts.png")
     status = artifact_by_key(page, stack, f"cycle-{YEAR}")
     expect(status.get_by_role("heading", level=1)).to_have_text(f"Cycle {YEAR}")
     expect(status.get_by_text("The pairings are announced")).to_be_visible()
@@ -328,12 +351,12 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
         f"{date(YEAR, 11, 5):%a} Nov 5, {YEAR}, 12:00 AM Chicago time (passed)"
     )
     expect(status.get_by_text(f"Pairs: 2 (approved by {CHAIR}")).to_be_visible()
-    shot(page, "ui-year-12-status-page.png", announced)
+    shot(page, "ui-year-14-status-page.png", announced)
 
     history = artifact_by_key(page, stack, f"cycle-{YEAR}-history")
     expect(history).to_contain_text("Announce the pairings")
     expect(history).to_contain_text(CHAIR)
-    shot(page, "ui-year-13-history.png", history.get_by_role("heading", level=1))
+    shot(page, "ui-year-15-history.png", history.get_by_role("heading", level=1))
 
     page.goto(f"{stack.base_url}/v2/runs/flow-run/{as_of_run}")
     final_state(page, stack)
@@ -346,7 +369,7 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
         "The pairings are announced"
     )
     expect(then.get_by_text("No pairing decision by then.")).to_be_visible()
-    shot(page, "ui-year-14-history-as-it-stood.png", then.get_by_role("heading", level=1))
+    shot(page, "ui-year-16-history-as-it-stood.png", then.get_by_role("heading", level=1))
 
     # 8. A mistake: cancelling without a reason ends Failed in one plain sentence.
     run_from_custom_form(page, stack, "Cancel this year", _fill_step)
@@ -357,10 +380,13 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     logs = main.get_by_role("tabpanel", name="Logs")
     expect(logs.get_by_role("listitem").filter(has_text="Finished in state Failed")).to_be_visible()
     assert "Traceback" not in logs.inner_text()
-    shot(page, "ui-year-15-cancel-refused.png")
+    shot(page, "ui-year-17-cancel-refused.png")
 
     assert _state(stack) == "paired"
-    steps = stack.mentoring_json("audit", str(YEAR))["transitions"]
+    story = stack.mentoring_json("audit", str(YEAR))
+    decisions = [(d["decision"], d["actor"]) for d in story["pairing_decisions"]]
+    assert decisions == [("proposed", CHAIR), ("approved", CHAIR)]
+    steps = story["transitions"]
     assert [(t["event"], t["actor"], t["trigger"]) for t in steps] == [
         ("open_call", CHAIR, "manual"),
         ("close_applications", CHAIR, "manual"),
