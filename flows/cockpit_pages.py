@@ -212,15 +212,20 @@ def _task_groups(tasks: Sequence[TaskView]) -> list[_TaskGroup]:
 
 
 def _for_whom(group: _TaskGroup) -> str:
+    """Each participant once, though a mentor of three has three "Set the goals" tasks."""
     if group.audience is TaskAudience.committee:
         return "the committee"
-    shown = ", ".join(sorted(group.members)[:NAMES_SHOWN])
-    more = group.count - min(len(group.members), NAMES_SHOWN)
-    who = f"{group.count} participant(s)" + (f": {shown}" if shown else "")
+    people = sorted(set(group.members))
+    many = len(people) or group.count
+    shown = ", ".join(people[:NAMES_SHOWN])
+    more = many - min(len(people), NAMES_SHOWN)
+    who = f"{many} participant(s)" + (f": {shown}" if shown else "")
     return who + (f" and {more} more" if more > 0 else "")
 
 
 def _task_section(tasks: Sequence[TaskView], zone: str, now: datetime) -> list[str]:
+    """Overdue, then open tasks, grouped; every due date with its year, since tasks run
+    from one year into the next (the survey of a 2026 cycle is due in 2027)."""
     groups = _task_groups(tasks)
     overdue = [g for g in groups if g.overdue]
     open_ = [g for g in groups if not g.overdue]
@@ -233,7 +238,8 @@ def _task_section(tasks: Sequence[TaskView], zone: str, now: datetime) -> list[s
         lines += [f"**{heading}** ({sum(g.count for g in chosen)})", ""]
         lines += ["| task | for | due |", "|---|---|---|"]
         lines += [
-            f"| {md(g.title)} | {md(_for_whom(g))} | {marked_moment(g.due_at, zone, now)} |"
+            f"| {md(g.title)} | {md(_for_whom(g))} | "
+            f"{marked_moment(g.due_at, zone, now, with_year=True)} |"
             for g in chosen
         ]
         lines.append("")

@@ -4,14 +4,15 @@ survey answers, each from a path on the server or an https link to a form tool's
 Each form is a deployment of its own, in the committee's words. A run checks only by
 default (``dry_run``): it lists every refused line in the run's artifact and saves
 nothing; the import itself is a second run with ``dry_run`` off. Both call the same use
-cases as ``mentoring members|applications|assessment import``. A file, link or cycle that
-cannot be used ends the run at once, Failed, with one sentence and no traceback.
+cases as ``mentoring members|applications|assessment import``, their audit records naming
+the run (trigger ``manual``, the flow run id) as a step's do. A file, link or cycle that
+cannot be used ends the run at once, Failed, with one sentence and no traceback. The run's
+sentence and page are worded in flows/import_pages.py.
 """
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
@@ -21,14 +22,23 @@ from prefect.states import Completed, Failed
 
 from domain.activities import Activity, ActivityRefused
 from domain.calendar import DEFAULT_TIMEZONE
-from domain.cycle_states import CycleState
+from domain.cycle_states import CycleState, Trigger
 from domain.errors import DomainError, MissingValue
-from domain.time_words import moment_words
 from domain.values import actor_name
-from flows.cockpit_pages import md
 from flows.committee_steps import ASK_THE_SERVER, STATE_WORDS, chosen_year, refusal_sentence
 from flows.cycle_transition import database_trouble
-from flows.orchestration import publish_cycle_pages
+from flows.import_pages import (
+    TITLES,
+    CycleImportFigures,
+    ImportBoxes,
+    ImportKind,
+    ImportReport,
+    RosterFigures,
+    cycle_import_report,
+    import_page,
+    roster_report,
+)
+from flows.orchestration import current_flow_run_id, publish_cycle_pages
 from flows.usecases import applications, assessment, members
 from flows.usecases.clock import utcnow
 from flows.usecases.cycles import describe
@@ -37,7 +47,6 @@ from infra.db import DatabaseUnusable
 from infra.form_mapping import FormMapping, FormMappingError, load_mapping
 from infra.uow import UnitOfWork
 
-ROSTER_KEY = "roster-import"
 NO_MAPPING: Final = "None: the program's own columns"
 
 ApplicationForm = Literal[
@@ -61,40 +70,6 @@ MAPPINGS: Mapping[str, str | None] = {
 OFFERED: tuple[str, ...] = (*get_args(ApplicationForm), *get_args(SurveyForm))
 
 
-class ImportKind(StrEnum):
-    """What a form imports; its value names the cycle's import page."""
-
-    roster = "roster"
-    applications = "applications"
-    survey_answers = "survey-answers"
-
-
-TITLES: Mapping[ImportKind, str] = {
-    ImportKind.roster: "Import of the membership roster",
-    ImportKind.applications: "Import of applications",
-    ImportKind.survey_answers: "Import of survey answers",
-}
-
-
-def import_key(kind: ImportKind, year: int | None) -> str:
-    """The artifact key of an import's page: ``roster-import``, ``cycle-YEAR-import-KIND``."""
-    return ROSTER_KEY if year is None else f"cycle-{year}-import-{kind}"
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What one import run found or did, ready to be said and shown."""
-
-    kind: ImportKind
-    year: int | None
-    saved: bool
-    sentence: str
-    counts: Sequence[tuple[str, int]]
-    rejected: Sequence[Mapping[str, Any]]
-    warnings: Sequence[Mapping[str, Any]] = ()
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class ImportRequest:
     """The boxes of an import form, as typed."""
@@ -106,28 +81,22 @@ class ImportRequest:
     mapping: str = NO_MAPPING
     dry_run: bool = True
 
-
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
-
-
-_NOTHING_SAVED = "Nothing was saved; run again with dry_run (Check only) switched off to import."
-
-
-def _checked(lines: int, would: str, refused: int) -> str:
-    return (
-        f"Checked {_count(lines, 'line')}: {would}, {refused} refused (see the artifact). "
-        + _NOTHING_SAVED
-    )
+    @property
+    def boxes(self) -> ImportBoxes:
+        """The boxes the run's page repeats."""
+        form_tool = None if self.kind is ImportKind.roster else self.mapping
+        return ImportBoxes(self.source, self.actor, form_tool)
 
 
 @dataclass(frozen=True)
 class ImportTarget:
-    """What the boxes name once checked: the file to read, the cycle, the form tool."""
+    """What the boxes name once checked: the file to read, the cycle, the form tool, and
+    the run the audit record names."""
 
     path: Path
     year: int | None  # None for the roster, which belongs to no cycle
     mapping: FormMapping | None
+    flow_run_id: str | None = None
 
     @property
     def cycle(self) -> int:
@@ -135,33 +104,29 @@ class ImportTarget:
         return self.year
 
 
+FROM_A_FORM = Trigger.manual
+"""Through what an import from the UI came, as the audit log records it: a run started
+from a form, as the committee's steps record theirs."""
+
+
 def _roster(
     uow: UnitOfWork, target: ImportTarget, request: ImportRequest, now: datetime
 ) -> ImportReport:
     result = members.import_roster(
-        uow, target.path, actor=request.actor, dry_run=request.dry_run, now=now
+        uow,
+        target.path,
+        actor=request.actor,
+        dry_run=request.dry_run,
+        now=now,
+        trigger=FROM_A_FORM,
+        flow_run_id=target.flow_run_id,
     )
-    refused = len(result.rejected)
-    counts = [("added", result.added), ("updated", result.updated), ("unchanged", result.unchanged)]
-    if request.dry_run:
-        lines = result.added + result.updated + result.unchanged + refused
-        would = f"{_count(result.added, 'member')} would be added, {result.updated} updated, " + (
-            f"{result.unchanged} unchanged"
-        )
-        sentence = _checked(lines, would, refused)
-    else:
-        sentence = (
-            f"Roster imported (by {request.actor.strip()}): {_count(result.added, 'member')} "
-            f"added, {result.updated} updated, {result.unchanged} unchanged; "
-            f"{_count(refused, 'line')} refused (see the artifact)."
-        )
-    return ImportReport(
-        ImportKind.roster,
-        None,
-        not request.dry_run,
-        sentence,
-        [*counts, ("refused", refused)],
-        result.rejected,
+    figures = RosterFigures(result.added, result.updated, result.unchanged, len(result.rejected))
+    return roster_report(
+        figures,
+        actor=request.actor.strip(),
+        saved=not request.dry_run,
+        rejected=result.rejected,
         data=result.as_dict(),
     )
 
@@ -169,74 +134,66 @@ def _roster(
 def _applications(
     uow: UnitOfWork, target: ImportTarget, request: ImportRequest, now: datetime
 ) -> ImportReport:
-    year = target.cycle
     result = applications.import_applications(
         uow,
-        year,
+        target.cycle,
         target.path,
         actor=request.actor,
         mapping=target.mapping,
         dry_run=request.dry_run,
         now=now,
+        trigger=FROM_A_FORM,
+        flow_run_id=target.flow_run_id,
     )
-    refused, repeated = len(result.rejected), len(set(result.replaced))
-    if request.dry_run:
-        lines = result.imported + len(result.replaced) + refused
-        sentence = _checked(
-            lines, f"{_count(result.imported, 'application')} would be imported", refused
-        )
-        counts = [("would be imported", result.imported), ("repeated in the file", repeated)]
-    else:
-        sentence = (
-            f"Imported {_count(result.imported, 'application')} into cycle {year} (by "
-            f"{request.actor.strip()}); {_count(refused, 'line')} refused (see the artifact); "
-            f"{_count(result.messages, 'message')} to send."
-        )
-        counts = [("imported", result.imported), ("replacing an earlier one", repeated)]
-    return ImportReport(
+    figures = CycleImportFigures(
+        "application",
+        result.imported,
+        repeats=len(result.replaced),
+        replaced=len(set(result.replaced)),
+        refused=len(result.rejected),
+        warnings=len(result.warnings),
+        messages=result.messages,
+    )
+    return cycle_import_report(
         ImportKind.applications,
-        year,
-        not request.dry_run,
-        sentence,
-        [*counts, ("refused", refused), ("with a warning", len(result.warnings))],
-        result.rejected,
-        result.warnings,
-        result.as_dict(),
+        target.cycle,
+        figures,
+        actor=request.actor.strip(),
+        saved=not request.dry_run,
+        rejected=result.rejected,
+        warnings=result.warnings,
+        data=result.as_dict(),
     )
 
 
 def _survey_answers(
     uow: UnitOfWork, target: ImportTarget, request: ImportRequest, now: datetime
 ) -> ImportReport:
-    year = target.cycle
     result = assessment.import_responses(
         uow,
-        year,
+        target.cycle,
         target.path,
         actor=request.actor,
         mapping=target.mapping,
         dry_run=request.dry_run,
         now=now,
+        trigger=FROM_A_FORM,
+        flow_run_id=target.flow_run_id,
     )
-    refused = len(result.rejected)
-    answers = _count(result.imported, "survey answer")
-    if request.dry_run:
-        lines = result.imported + result.replaced + refused
-        sentence = _checked(lines, f"{answers} would be imported", refused)
-        counts = [("would be imported", result.imported)]
-    else:
-        sentence = (
-            f"Imported {answers} into cycle {year} (by {request.actor.strip()}); "
-            f"{_count(refused, 'line')} refused (see the artifact)."
-        )
-        counts = [("imported", result.imported)]
-    return ImportReport(
+    figures = CycleImportFigures(
+        "survey answer",
+        result.imported,
+        repeats=result.replaced,
+        replaced=result.replaced,
+        refused=len(result.rejected),
+    )
+    return cycle_import_report(
         ImportKind.survey_answers,
-        year,
-        not request.dry_run,
-        sentence,
-        [*counts, ("replacing an earlier answer", result.replaced), ("refused", refused)],
-        result.rejected,
+        target.cycle,
+        figures,
+        actor=request.actor.strip(),
+        saved=not request.dry_run,
+        rejected=result.rejected,
         data=result.as_dict(),
     )
 
@@ -334,10 +291,10 @@ class ImportOutcome:
 
 
 @task(name="import-the-file", retries=2, retry_delay_seconds=5, retry_condition_fn=database_trouble)
-def run_import(request: ImportRequest) -> ImportOutcome:
-    """Read the source and call the import's use case; log the run's first line. A refusal
-    comes back as a value so the run ends at once without a traceback; only database
-    trouble is retried (nothing was saved then)."""
+def run_import(request: ImportRequest, flow_run_id: str | None) -> ImportOutcome:
+    """Read the source and call the import's use case, its audit record naming the flow
+    run; log the run's first line. A refusal comes back as a value so the run ends at once
+    without a traceback; only database trouble is retried (nothing was saved then)."""
     logger = get_run_logger()
     now = utcnow()
     uow = UnitOfWork.from_settings()
@@ -348,7 +305,7 @@ def run_import(request: ImportRequest) -> ImportOutcome:
         year = None if roster else chosen_year(uow, request.year)
         mapping = None if roster else _mapping(request.mapping)
         with local_copy(request.source) as file:
-            target = ImportTarget(file.path, year, mapping)
+            target = ImportTarget(file.path, year, mapping, flow_run_id)
             report = IMPORTS[request.kind](uow, target, request, now)
         zone = DEFAULT_TIMEZONE if report.year is None else describe(uow, report.year).timezone
     except DomainError as refusal:
@@ -356,7 +313,7 @@ def run_import(request: ImportRequest) -> ImportOutcome:
         logger.error(sentence)
         return ImportOutcome(refusal=sentence)
     logger.info(report.sentence)
-    return ImportOutcome(report=report, page=import_page(report, request, now, zone))
+    return ImportOutcome(report=report, page=import_page(report, request.boxes, now, zone))
 
 
 def take_import(request: ImportRequest) -> State[Any]:
@@ -368,68 +325,18 @@ def take_import(request: ImportRequest) -> State[Any]:
         )
         get_run_logger().error(sentence)
         return Failed(message=sentence)
-    outcome = run_import(request)
+    outcome = run_import(request, current_flow_run_id())
     report = outcome.report
     if report is None:
         return Failed(message=outcome.refusal)
     create_markdown_artifact(
-        key=import_key(report.kind, report.year),
+        key=report.key,
         markdown=outcome.page,
         description=TITLES[report.kind] + (" (check only)" if not report.saved else ""),
     )
     if report.saved and report.year is not None:
         publish_cycle_pages(UnitOfWork.from_settings(), report.year, report.sentence)
     return Completed(message=report.sentence, data=dict(report.data))
-
-
-# --- the page ----------------------------------------------------------------------------
-
-
-def import_page(report: ImportReport, request: ImportRequest, now: datetime, zone: str) -> str:
-    """The run's page: what was read, the counts, each refused line and why, the warnings."""
-    where = "" if report.year is None else f", cycle {report.year}"
-    done = "checked only: nothing was saved" if not report.saved else "imported"
-    lines = [
-        f"# {TITLES[report.kind]}{where} ({done})",
-        "",
-        md(report.sentence),
-        "",
-        f"- From: {md(request.source.strip())}",
-    ]
-    if report.kind is not ImportKind.roster:
-        lines.append(f"- Form tool: {md(request.mapping)}")
-    lines += [
-        f"- By {md(request.actor.strip())}, {moment_words(now, zone, with_year=True)}",
-        "",
-        "| | how many |",
-        "|---|---:|",
-        *(f"| {label} | {n} |" for label, n in report.counts),
-        "",
-        f"## Refused lines ({len(report.rejected)})",
-        "",
-    ]
-    lines += _line_table(report.rejected, "reason", "why it was refused") or [
-        "No line was refused."
-    ]
-    if report.kind is ImportKind.applications:
-        lines += ["", f"## Warnings ({len(report.warnings)})", ""]
-        lines += _line_table(report.warnings, "warning", "warning") or ["No warning."]
-    if not report.saved:
-        lines += ["", f"_{_NOTHING_SAVED}_"]
-    return "\n".join(lines) + "\n"
-
-
-def _line_table(entries: Sequence[Mapping[str, Any]], text: str, heading: str) -> list[str]:
-    """One row per line of the file (line 1 is the header), with the member it names."""
-    if not entries:
-        return []
-    rows = ["| line | member | " + heading + " |", "|---:|---|---|"]
-    rows += [
-        f"| {entry.get('line', '')} | {md(entry.get('member_id', ''))} | "
-        f"{md(entry.get(text, ''))} |"
-        for entry in entries
-    ]
-    return rows
 
 
 # --- the forms ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from domain.applications import (
 )
 from domain.calendar import CycleCalendar
 from domain.cycle import Cycle
-from domain.cycle_states import CycleEvent
+from domain.cycle_states import CycleEvent, Trigger
 from domain.intake import combine_forms
 from domain.members import Member
 from domain.pairing_status import PairingSetStatus
@@ -26,6 +26,7 @@ from domain.standing import outcome
 from domain.values import MEMBER_ID_MAX, InvalidValue, actor_name, email_address, single_line
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import RefusedApplicant, applicant_messages
+from flows.usecases.members import way_in
 from infra.form_mapping import FormMapping, read_records
 from infra.uow import UnitOfWork
 
@@ -75,9 +76,14 @@ def import_applications(
     dry_run: bool = False,
     allow_late: bool = False,
     now: datetime | None = None,
+    trigger: Trigger | None = None,
+    flow_run_id: str | None = None,
 ) -> ApplicationImport:
     """Validate each line against the roster and the call window; the valid ones go in
-    together (a member's repeat replaces their earlier application), or none do."""
+    together (a member's repeat replaces their earlier application), or none do.
+    ``trigger`` and ``flow_run_id``, when given, say through what the import came (a run
+    started from a form) as a transition's record does; otherwise the record's trigger is
+    ``import``, as the command line's."""
     now = now or utcnow()
     actor = actor_name(actor)
     with uow:
@@ -113,6 +119,7 @@ def import_applications(
             rejected=screening.rejected,
             late_override=allow_late,
             replaced_before=replaced,
+            way=way_in(trigger, flow_run_id),
         )
         replaced, messages = taken.replaced, taken.messages
         uow.commit()
@@ -151,10 +158,12 @@ def take_in(
     late_override: bool = False,
     replaced_before: Sequence[str] = (),
     people: Mapping[str, Member] | None = None,
+    way: Mapping[str, str | None] | None = None,
 ) -> TakenIn:
     """Store checked applications (a member's repeat replaces their earlier one), queue
     each applicant's message and append the one audit record, ``trigger`` naming the way
-    in (``import`` or ``site``); the caller commits. Imports and the site both call it.
+    in (``import`` or ``site``), or ``way`` the trigger and flow run of a run started from
+    a form; the caller commits. Imports and the site both call it.
     ``people``: the roster rows the messages need, when the caller has them (the site's one
     applicant), so one application does not read the whole roster."""
     closes = cycle.calendar.milestone(CycleEvent.close_applications)
@@ -183,6 +192,7 @@ def take_in(
             "rejected": list(rejected),
             "late_override": late_override,
             "trigger": source,
+            **(way or {}),
         },
     )
     return TakenIn(replaced, messages, record.seq)

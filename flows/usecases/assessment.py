@@ -22,12 +22,13 @@ from domain.assessment import (
     parse_response_row,
     summarize,
 )
-from domain.cycle_states import CycleState
+from domain.cycle_states import CycleState, Trigger
 from domain.engagement import EngagementFigures
 from domain.followups import survey_task_key
 from domain.values import actor_name
 from flows.usecases.clock import utcnow
 from flows.usecases.followups import close_tasks
+from flows.usecases.members import way_in
 from flows.usecases.pair_health import engagement_figures
 from infra.form_mapping import FormMapping, read_records
 from infra.uow import UnitOfWork
@@ -154,10 +155,14 @@ def import_responses(
     mapping: FormMapping | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
+    trigger: Trigger | None = None,
+    flow_run_id: str | None = None,
 ) -> AssessmentImport:
     """Validate every line; the valid ones go in together (a later answer from the same
     member for the same role replaces the earlier one), or none do on ``dry_run``. Each
-    participant who answered has their "answer the survey" task closed with the import."""
+    participant who answered has their "answer the survey" task closed with the import.
+    ``trigger`` and ``flow_run_id``, when given, say through what the import came (a run
+    started from a form), as a transition's record does; the command line gives neither."""
     now = now or utcnow()
     actor = actor_name(actor)
     replaced = 0
@@ -195,6 +200,7 @@ def import_responses(
                 "imported": len(chosen),
                 "replaced": replaced,
                 "rejected": rejected,
+                **way_in(trigger, flow_run_id),
             },
         )
         uow.commit()

@@ -39,6 +39,9 @@ NARRATED_KINDS: tuple[str, ...] = (
     *PAIRING_DECISIONS,
     "assessment_imported",
 )
+THROUGH_WORDS = {"manual": " in the Prefect UI"}
+"""How an import's headline names the way it came, by its record's ``trigger``; the
+command line's (``import``, or none) says nothing more."""
 # Left out of a decision's details: the pair list is shown once (who was paired), the
 # fixed/blocked lists as counts, and table digests belong to ``audit verify``.
 _BULKY_FIELDS = frozenset({"pair_list", "fixed", "blocked", "digests"})
@@ -81,6 +84,8 @@ def _applications(records: Sequence[AuditRecord]) -> dict[str, Any]:
                 "actor": r.actor,
                 "file": f.get("file"),
                 "through": "site" if f.get("trigger") == "site" else "import",
+                "trigger": f.get("trigger"),
+                "flow_run_id": f.get("flow_run_id"),
                 "imported": f["imported"],
                 "replaced": len(f.get("replaced", [])),
                 "refused": len(f["rejected"]),
@@ -188,9 +193,10 @@ def _headline(record: AuditRecord) -> str:
         return f"{f['event']}: {f['source']} → {f['target']} ({f['trigger']})"
     if record.kind == "applications_imported" and f.get("trigger") == "site":
         return f"application made on the site by {record.actor}: {f['imported']} accepted"
+    through = THROUGH_WORDS.get(str(f.get("trigger")), "")
     if record.kind == "applications_imported":
         return (
-            f"applications imported from {f.get('file')}: {f['imported']} accepted, "
+            f"applications imported{through} from {f.get('file')}: {f['imported']} accepted, "
             f"{len(f['rejected'])} refused"
         )
     if record.kind == "pairings_proposed":
@@ -198,7 +204,8 @@ def _headline(record: AuditRecord) -> str:
     if record.kind == "pairing_edited":
         return f"pairing edit: {f.get('edit')} {f.get('mentor_id')} → {f.get('mentee_id')}"
     if record.kind == "pairings_approved":
-        return f"pairing set {f.get('set_id')} approved: {f.get('pairs')} pairs"
+        done = "".join(f"; task “{title}” done" for title in f.get("tasks_done", []))
+        return f"pairing set {f.get('set_id')} approved: {f.get('pairs')} pairs{done}"
     if record.kind == "participant_withdrawn":
         dissolved = len(f.get("dissolved", []))
         return f"{f['member_id']} withdrew ({f.get('reason')}); {dissolved} pair(s) dissolved"
@@ -208,8 +215,8 @@ def _headline(record: AuditRecord) -> str:
         return f"offer {f.get('offer_id')}: {f['mentor_id']} now mentors {f['mentee_id']}"
     if record.kind == "assessment_imported":
         return (
-            f"survey responses imported from {f.get('file')}: {f.get('imported')} accepted, "
-            f"{len(f.get('rejected', []))} refused"
+            f"survey responses imported{through} from {f.get('file')}: "
+            f"{f.get('imported')} accepted, {len(f.get('rejected', []))} refused"
         )
     if record.kind == "calendar_changed":
         return "calendar changed: " + ", ".join(

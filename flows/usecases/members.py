@@ -2,14 +2,16 @@
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from domain.cycle_states import Trigger
 from domain.errors import DomainError
 from domain.members import ROSTER_FIELDS, InvalidMember, Member, parse_roster_row
-from domain.values import actor_name
+from domain.values import InvalidValue, actor_name, valid_member_id
 from flows.usecases.clock import utcnow
 from infra.form_mapping import read_records
 from infra.uow import UnitOfWork
@@ -36,11 +38,16 @@ def import_roster(
     actor: str,
     dry_run: bool = False,
     now: datetime | None = None,
+    trigger: Trigger | None = None,
+    flow_run_id: str | None = None,
 ) -> RosterImport:
     """Refresh the roster from a CSV export; the valid lines go in together, or none do.
 
     A roster lists each member once: when a member id comes back on a later line, the
     later line is used and each earlier one is reported as refused, naming the line used.
+    A refused line names its member where it gives a usable member id. ``trigger`` and
+    ``flow_run_id``, when given, say through what the import came (a run started from a
+    form), as a transition's record does; the command line gives neither.
     """
     now = now or utcnow()
     actor = actor_name(actor)
@@ -52,7 +59,7 @@ def import_roster(
         try:
             member = parse_roster_row(raw)
         except InvalidMember as bad:
-            rejected.append({"line": line, "reason": bad.reason})
+            rejected.append({"line": line, **_member_named(raw), "reason": bad.reason})
             continue
         parsed[member.member_id] = member
         lines[member.member_id].append(line)
@@ -91,10 +98,27 @@ def import_roster(
                 "added": added,
                 "updated": updated,
                 "rejected": rejected,
+                **way_in(trigger, flow_run_id),
             },
         )
         uow.commit()
     return result
+
+
+def way_in(trigger: Trigger | None, flow_run_id: str | None) -> dict[str, str | None]:
+    """An import record's ``trigger`` and ``flow_run_id``, as a transition records them,
+    when the caller says through what the import came; nothing otherwise."""
+    return {} if trigger is None else {"trigger": str(trigger), "flow_run_id": flow_run_id}
+
+
+def _member_named(raw: Mapping[str, str]) -> dict[str, str]:
+    """The member id a refused line gives, if it is one (a malformed id is the reason's
+    business, not the member column's)."""
+    given = (raw.get("member_id") or "").strip()
+    try:
+        return {"member_id": valid_member_id(given)} if given else {}
+    except InvalidValue:
+        return {}
 
 
 def _listed_again(member_id: str, lines: list[int]) -> list[dict[str, Any]]:

@@ -258,6 +258,7 @@ def approve(
             raise DomainError(
                 f"cycle {year} has no proposed pairing set; propose the pairings first"
             )
+        done = _close_review_tasks(uow, year, actor, now)
         uow.pairings.approve(proposed.id, actor, now)
         pairs = uow.pairings.pairs_of(proposed.id)
         uow.audit.append(
@@ -269,9 +270,9 @@ def approve(
                 "set_id": proposed.id,
                 "pairs": len(pairs),
                 "pair_list": sorted([p.mentor_id, p.mentee_id] for p in pairs),
+                "tasks_done": list(done),
             },
         )
-        done = _close_approval_task(uow, year, actor, now)
         uow.commit()
         closed = "".join(f"; task “{title}” done" for title in done)
         return PairingApproval(
@@ -283,13 +284,18 @@ def approve(
         )
 
 
-def _close_approval_task(uow: UnitOfWork, year: int, actor: str, now: datetime) -> tuple[str, ...]:
-    """Mark done (audited) the committee's open task that asked for this approval: the one
-    closing applications created; returns the titles of the tasks it closed."""
-    asked = [
-        spec.key
-        for spec in tasks_for(CycleEvent.close_applications, year, uow.cycles.calendar(year))
-    ]
+REVIEW_ENDS_WITH = (CycleEvent.open_call, CycleEvent.close_applications)
+"""The steps whose committee tasks approving the pairing set completes: opening the call
+asks to review the applications as they arrive, closing applications to approve the
+pairing set; the approval ends both."""
+
+
+def _close_review_tasks(uow: UnitOfWork, year: int, actor: str, now: datetime) -> tuple[str, ...]:
+    """Mark done (each audited) the committee's open tasks the approval completes; returns
+    their titles. Before the approval's own record, so each record seals the rows it wrote
+    and the approval's record can name them."""
+    calendar = uow.cycles.calendar(year)
+    asked = [spec.key for event in REVIEW_ENDS_WITH for spec in tasks_for(event, year, calendar)]
     done = close_tasks(
         uow, year, asked, actor=actor, done_by=actor, because="approving the pairing set", now=now
     )

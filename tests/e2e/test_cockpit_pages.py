@@ -3,6 +3,7 @@ cycle's status page and history, the daily tick refreshes the page of every cycl
 at, and a delivery run publishes what it sent and what the mail server refused; each read
 back by its key, as the UI reads it."""
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -125,3 +126,21 @@ def test_a_delivery_run_publishes_what_went_out_and_the_servers_answers(
     idle = deliver_notifications(return_state=True)
     assert idle.result() == {"sent": 0, "failed": 0, "pending": 0}
     assert published(idle, "mail-delivery") == [], "a run with nothing to send keeps the page"
+
+
+def test_every_task_date_names_its_year(uow: UnitOfWork) -> None:
+    """Mentoring's tasks run into the next year: a date without its year would mislead."""
+    paired_cycle(uow)
+    state = daily_tick(now=datetime(2026, 12, 2, 12, tzinfo=UTC), return_state=True)
+    assert state.is_completed()
+    status = page(state, "cycle-2026")
+    assert "**Mentoring is under way.**" in status
+    overdue, open_ = status.split("## Tasks")[1].split("## Mail")[0].split("**Open**")
+    assert (
+        "| Hold the training/orientation session | the committee | Fri Nov 27, 2026, 12:00 AM "
+        "Chicago time (passed) |"
+    ) in overdue
+    assert "and 40 more | Sun Jan 31, 2027, 11:59 PM Chicago time |" in open_
+    rows = [line for line in (overdue + open_).splitlines() if line.startswith("| ")]
+    due = [row.rstrip(" |").rsplit(" | ", 1)[1] for row in rows if row != "| task | for | due |"]
+    assert len(due) > 8 and all(re.search(r", 202[67], ", d) for d in due), due

@@ -34,6 +34,7 @@ from flows.committee_imports import (
     import_the_membership_roster,
 )
 from flows.usecases import audit, cycles, members
+from flows.usecases.audit_story import story
 from infra.download import ALLOW_LOCAL_HTTP, DownloadLimits, DownloadRefused, fetch
 from infra.form_mapping import shipped_mappings
 from infra.tables import ApplicationRow, AssessmentResponseRow
@@ -160,14 +161,14 @@ def test_a_check_only_roster_run_lists_each_refused_line_and_saves_nothing(
     assert state.is_completed(), state.message
     assert state.message == (
         "Checked 5 lines: 3 members would be added, 0 updated, 0 unchanged, 2 refused (see "
-        "the artifact). Nothing was saved; run again with dry_run (Check only) switched off "
-        "to import."
+        "“roster-import” in the run's Artifacts tab). Nothing was saved; run again with "
+        "dry_run (Check only) switched off to import."
     )
     shown = page(state, "roster-import")
     assert shown.startswith("# Import of the membership roster (checked only: nothing was saved)\n")
     assert "| added | 3 |" in shown and "| refused | 2 |" in shown
-    assert "| 5 |  | " in shown and "not-an-address" in shown
-    assert "| 6 |  | membership\\_expires 'next June' is not an ISO date" in shown
+    assert "| 5 | C200001 | " in shown and "not-an-address" in shown
+    assert "| 6 | C200002 | membership\\_expires 'next June' is not an ISO date" in shown
     assert roster_size(uow) == 0
 
 
@@ -178,9 +179,16 @@ def test_the_real_roster_import_saves_and_records_who(uow: UnitOfWork, tmp_path:
     assert state.is_completed(), state.message
     assert state.message == (
         "Roster imported (by Pat Chair): 3 members added, 0 updated, 0 unchanged; 2 lines "
-        "refused (see the artifact)."
+        "refused (see “roster-import” in the run's Artifacts tab)."
     )
     assert roster_size(uow) == 3
+    with uow:
+        [record] = uow.audit.records(None, "roster_imported")
+    assert (record.actor, record.fields["trigger"], record.fields["flow_run_id"]) == (
+        "Pat Chair",
+        "manual",  # a run started from a form, as the committee's steps record theirs
+        str(state.state_details.flow_run_id),
+    )
     result: Any = state.result()
     assert result["added"] == 3
     assert "# Import of the membership roster (imported)" in page(state, "roster-import")
@@ -223,14 +231,29 @@ def test_applications_from_a_link_are_checked_then_imported_and_the_cycle_page_f
     assert str(imported.message).startswith(
         f"Imported {stored} applications into cycle 2026 (by Pat Chair); "
     )
+    assert "(see “cycle-2026-import-applications” in the run's Artifacts tab)" in str(
+        imported.message
+    )
     record = audit.history(uow, 2026).records[-1]
     assert (record.kind, record.actor, record.fields["file"]) == (
         "applications_imported",
         "Pat Chair",
         "127.0.0.1_share_mentors",  # where the link (as given) points
     )
+    run_id = str(imported.state_details.flow_run_id)
+    assert (record.fields["trigger"], record.fields["flow_run_id"]) == ("manual", run_id)
     status = page(imported, "cycle-2026")
     assert f"Applicants: {stored} accepted" in status
+    told = story(uow, 2026)
+    [told_figures] = told.applications["imports"]
+    assert told_figures["flow_run_id"] == run_id
+    [told_import] = [(e["what"], e["actor"]) for e in told.timeline if e["seq"] == record.seq]
+    assert told_import == (
+        "applications imported in the Prefect UI from 127.0.0.1_share_mentors: "
+        f"{stored} accepted, {told_figures['refused']} refused",
+        "Pat Chair",
+    )
+    assert "applications imported in the Prefect UI from" in page(imported, "cycle-2026-history")
 
 
 def test_every_refused_application_line_is_on_the_page_with_its_number(
@@ -283,9 +306,17 @@ def test_survey_answers_are_checked_then_imported(uow: UnitOfWork) -> None:
         your_name="Pat", source=source, form_tool_mapping=survey, dry_run=False, return_state=True
     )
     assert imported.message == (
-        "Imported 61 survey answers into cycle 2026 (by Pat); 0 lines refused (see the artifact)."
+        "Imported 61 survey answers into cycle 2026 (by Pat); 0 lines refused (see "
+        "“cycle-2026-import-survey-answers” in the run's Artifacts tab)."
     )
     assert count(uow, AssessmentResponseRow) == 61
+    record = audit.history(uow, 2026).records[-1]
+    assert (record.kind, record.actor, record.fields["trigger"], record.fields["flow_run_id"]) == (
+        "assessment_imported",
+        "Pat",
+        "manual",
+        str(imported.state_details.flow_run_id),
+    )
 
 
 REFUSALS: list[tuple[str, str, dict[str, str], str]] = [
@@ -355,8 +386,7 @@ REFUSALS: list[tuple[str, str, dict[str, str], str]] = [
         "no such cycle",
         "applications",
         {"source": str(DATA / "applications.csv"), "year": "2031"},
-        "There is no cycle 2031: check the Year box, or ask whoever runs the server to "
-        "create the cycle first.",
+        "There is no cycle 2031: check the Year box, or start it with the “Start a new year” form.",
     ),
     (
         "survey answers while the call is open",

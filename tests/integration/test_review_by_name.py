@@ -126,24 +126,30 @@ def test_a_mentor_of_two_named_alone_is_refused_naming_them(uow: UnitOfWork) -> 
     assert _edits(uow) == []
 
 
-def test_approving_the_set_closes_the_approval_task(uow: UnitOfWork) -> None:
+def test_approving_the_set_closes_the_review_tasks(uow: UnitOfWork) -> None:
     cycle_with_applications(uow)
+    review = ("Approve the pairing set", "Review applications as they arrive")
 
-    def approval_task() -> followups.TaskView:
+    def review_tasks() -> list[followups.TaskView]:
         tasks = followups.list_tasks(uow, YEAR, now=OCT_3)
-        [task] = [t for t in tasks if t.title == "Approve the pairing set"]
-        return task
+        return sorted((t for t in tasks if t.title in review), key=lambda t: t.title)
 
-    assert approval_task().done_at is None
+    assert [t.done_at for t in review_tasks()] == [None, None]
     pairings.propose(uow, YEAR, actor="chair", now=OCT_1)
     approved = pairings.approve(uow, YEAR, actor="Pat Chair", now=OCT_3)
-    assert approved.tasks_done == ("Approve the pairing set",)
-    assert approved.message.endswith("approved by Pat Chair; task “Approve the pairing set” done")
-    task = approval_task()
-    assert (task.done_at, task.done_by) == (OCT_3, "Pat Chair")
+    assert approved.tasks_done == review
+    assert approved.message.endswith(
+        "approved by Pat Chair; task “Approve the pairing set” done; task “Review "
+        "applications as they arrive” done"
+    )
+    tasks = review_tasks()
+    assert [(t.done_at, t.done_by) for t in tasks] == [(OCT_3, "Pat Chair")] * 2
     records = audit.history(uow, YEAR).as_dict()["records"]
     closing = [r for r in records if r["kind"] == "task_done"]
-    assert [(r["actor"], r["fields"]["task"]) for r in closing] == [("Pat Chair", task.key)]
-    assert closing[0]["seq"] == 1 + next(
-        r["seq"] for r in records if r["kind"] == "pairings_approved"
-    )
+    assert sorted((r["actor"], r["fields"]["task"]) for r in closing) == [
+        ("Pat Chair", t.key) for t in sorted(tasks, key=lambda t: t.key)
+    ]
+    [approval] = [r for r in records if r["kind"] == "pairings_approved"]
+    assert approval["fields"]["tasks_done"] == list(review)
+    assert approval["seq"] == 1 + max(r["seq"] for r in closing)
+    assert audit.verify(uow).problems == []

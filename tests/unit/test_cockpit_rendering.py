@@ -7,14 +7,13 @@ from typing import Any
 
 from domain.calendar import CycleCalendar
 from domain.cycle import events_from
-from domain.cycle_states import CycleEvent, CycleState
+from domain.cycle_states import STEP_NAMES, CycleEvent, CycleState
 from domain.followups import TaskAudience
 from domain.notifications import MessageStatus
 from flows.cockpit_pages import (
     FAILURES_SHOWN,
     NAMES_SHOWN,
     STATE_WORDS,
-    STEP_NAMES,
     MailRun,
     history_page,
     mail_page,
@@ -126,11 +125,22 @@ def test_open_and_overdue_tasks_say_who_they_are_for() -> None:
     overdue, open_ = page.split("**Overdue** (1)")[1].split("**Open**")
     assert (
         "| Review applications as they arrive | the committee "
-        "| Wed Sep 30, 11:59 PM Chicago time (passed) |" in overdue
+        "| Wed Sep 30, 2026, 11:59 PM Chicago time (passed) |" in overdue
     )
     assert f"({NAMES_SHOWN + 3})" in open_
     assert f"| First meeting | {NAMES_SHOWN + 3} participant(s): C0, C1" in open_
-    assert "and 3 more | Tue Dec 15, 12:00 AM Chicago time |" in open_
+    assert "and 3 more | Tue Dec 15, 2026, 12:00 AM Chicago time |" in open_
+
+
+def test_a_participant_with_several_tasks_of_a_kind_is_named_once() -> None:
+    due = datetime(2026, 12, 22, 6, 0, tzinfo=UTC)
+    tasks = [
+        task(f"Set the goals of M1 and {mentee}", TaskAudience.participant, due, "M1")
+        for mentee in ("C1", "C2", "C3")
+    ] + [task("Set the goals of M1 and C1", TaskAudience.participant, due, "C1")]
+    page = status_page(view(), tasks, story(), NOW)
+    assert "| Set the goals | 2 participant(s): C1, M1 |" in page
+    assert "M1, M1" not in page
 
 
 def test_done_tasks_are_left_out() -> None:
