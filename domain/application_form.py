@@ -5,7 +5,9 @@ The form posts the application CSV's columns that a member chooses (``role``, ``
 others (``submitted_at``, ``member_id``, ``email``, ``institution``) come from the roster
 and the clock. Validation is the CSV intake's own (:func:`parse_application_row`), which
 stops at a line's first problem; to show every problem beside its field at once, a field
-found wrong is set aside (a neutral value in its place) and the row read again.
+found wrong is set aside (a neutral value in its place) and the row read again. The site
+shows each problem in the form's own words (:func:`in_form_words`): the field named as
+the form labels it, never as the CSV's column.
 """
 
 from collections.abc import Mapping, Sequence
@@ -15,6 +17,7 @@ from zoneinfo import available_timezones
 
 from domain.applications import (
     AREA_SEPARATOR,
+    MAX_MENTEES_LIMIT,
     Application,
     Area,
     CareerStage,
@@ -24,7 +27,7 @@ from domain.applications import (
     parse_application_row,
 )
 from domain.members import Member
-from domain.values import known_time_zone
+from domain.values import known_time_zone, shown
 
 FORM_FIELDS: tuple[str, ...] = (
     "role",
@@ -36,6 +39,30 @@ FORM_FIELDS: tuple[str, ...] = (
     "max_mentees",
 )
 """The fields a member fills in, named as the application CSV's columns."""
+
+FIELD_LABELS: Mapping[str, str] = {
+    "role": "Do you want to be a mentor, a mentee, or both?",
+    "areas": "Which of Core's areas do you want to work on?",
+    "career_stage": "Where are you in your career?",
+    "library_type": "What kind of library do you work in?",
+    "time_zone": "Your time zone",
+    "goals": "What do you hope to gain from the program, or to offer?",
+    "max_mentees": "If you mentor: how many mentees can you take on?",
+}
+"""Each field's label (or its group's legend) as the form shows it."""
+
+WHEN_EMPTY: Mapping[str, str] = {
+    "role": "Choose whether you want to be a mentor, a mentee, or both",
+    "areas": "Choose at least one of Core's areas you want to work on",
+    "career_stage": "Choose where you are in your career",
+    "library_type": "Choose what kind of library you work in",
+    "time_zone": "Choose your time zone",
+    "max_mentees": (
+        f"Enter how many mentees you can take on, from 1 to {MAX_MENTEES_LIMIT}: "
+        "a mentor (or a member who is both) takes at least one"
+    ),
+}
+"""What the form says when a field it needs was left empty."""
 
 FormValues = Mapping[str, str | Sequence[str]]
 
@@ -130,6 +157,35 @@ def read_form(
             row[name] = _neutral(name, row)
             continue
         return FormReading(None if problems else application, problems)
+
+
+def in_form_words(problem: FieldProblem, form: FormValues) -> FieldProblem:
+    """The intake's refusal of a field (worded for a CSV line: its column, its value) as
+    the form says it: the field named by its label, the value as the member gave it. The
+    rule that refused it stays the intake's; only the words change. A problem of the
+    whole form is left as it is."""
+    name = problem.field
+    if name not in FIELD_LABELS:
+        return problem
+    value = _areas(form.get(name)) if name == "areas" else _text(form.get(name))
+    return FieldProblem(name, _words(name, problem.message, value.strip(), _text(form.get("role"))))
+
+
+def _words(name: str, reason: str, value: str, role: str) -> str:
+    label = FIELD_LABELS[name]
+    if not value and name in WHEN_EMPTY:
+        return WHEN_EMPTY[name]
+    if name == "max_mentees":
+        if role.strip().casefold() == Role.MENTEE.value:
+            return (
+                f"Leave “{label}” empty when you apply as a mentee only, or choose mentor or both"
+            )
+        return f"Enter a whole number from 1 to {MAX_MENTEES_LIMIT} for “{label}”"
+    if name == "goals":
+        said = reason.removeprefix(f"{name} ").removeprefix(f"{shown(value)} ")
+        return f"Your answer to “{label}” {said}"
+    sent = "one of the areas sent" if name == "areas" else shown(value)
+    return f"Choose from the list for “{label}”: {sent} is not one of its choices"
 
 
 def form_values(application: Application) -> dict[str, str | list[str]]:

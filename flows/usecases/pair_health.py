@@ -2,11 +2,14 @@
 meeting, the last check-in's score and whether it needs attention (flagged first), the
 share of pairs that met each month, and the cycle's engagement in counts for the report.
 
-Read in a few plain-column queries whatever the number of pairs (benchmarks/bench_health.py);
-nothing a partner wrote (a note) is read or shown.
+Read in a few plain-column queries whatever the number of pairs (benchmarks/bench_health.py),
+with Python's cyclic garbage collector held off while the view is built; nothing a partner
+wrote (a note) is read or shown.
 """
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -102,19 +105,36 @@ def program_health(uow: UnitOfWork, year: int, *, now: datetime | None = None) -
 
 def health_in(uow: UnitOfWork, year: int, now: datetime) -> ProgramHealth:
     """:func:`program_health` inside an entered unit of work."""
-    cycle = uow.cycles.get(year)
-    activity = uow.engagement.activity(year, cycle.calendar.tz)
-    rows = [
-        _health(
-            p,
-            activity.meeting_days.get(p.pair_id, []),
-            activity.check_ins.get(p.pair_id, []),
-            p.pair_id in activity.with_goals,
-        )
-        for p in uow.engagement.named_pairs(year)
-    ]
-    rows.sort(key=lambda h: not h.flagged)
-    return ProgramHealth(year, tuple(rows), tuple(_monthly(cycle, rows, now, activity)))
+    with _collector_paused():
+        cycle = uow.cycles.get(year)
+        activity = uow.engagement.activity(year, cycle.calendar.tz)
+        rows = [
+            _health(
+                p,
+                activity.meeting_days.get(p.pair_id, []),
+                activity.check_ins.get(p.pair_id, []),
+                p.pair_id in activity.with_goals,
+            )
+            for p in uow.engagement.named_pairs(year)
+        ]
+        rows.sort(key=lambda h: not h.flagged)
+        return ProgramHealth(year, tuple(rows), tuple(_monthly(cycle, rows, now, activity)))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off while the view is built. The view makes
+    some 100,000 small objects (rows, days, check-ins) that form no cycle, and the
+    collections their allocation would set off walk every object the process holds: a
+    third of the view's time over 5,000 pairs. Left as it was found (another thread may
+    have paused it too)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def engagement_figures(uow: UnitOfWork, year: int, now: datetime) -> EngagementFigures:

@@ -1,6 +1,7 @@
 """Applying (while a call is open): the form, its problems beside each field and in a
 summary at the top, the member's input kept; an earlier application is shown for editing
-and replaced on sending. The checks are the CSV intake's (``apply_on_site``)."""
+and replaced on sending. The checks are the CSV intake's (``apply_on_site``); their
+refusals are shown in the form's words, each field named by its label."""
 
 from typing import Annotated
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
-from domain.application_form import FORM_FIELDS, FieldProblem
+from domain.application_form import FIELD_LABELS, FORM_FIELDS, FieldProblem, in_form_words
 from domain.time_words import moment_words
 from flows.usecases.site_applications import (
     ApplicationSaved,
@@ -63,7 +64,8 @@ def apply(request: Request, form: Form) -> Response:
     if outcome.call_closed:
         sentence = outcome.problems[0].message if outcome.problems else None
         return _call_closed(request, portal, member.member_id, sentence)
-    return _form_page(request, year, values, outcome.problems, editing=False, status=400)
+    problems = [in_form_words(problem, values) for problem in outcome.problems]
+    return _form_page(request, year, values, problems, editing=False, status=400)
 
 
 def _form_page(
@@ -92,6 +94,7 @@ def _form_page(
         errors=errors,
         editing=editing,
         choices=CHOICES,
+        labels=FIELD_LABELS,
     )
 
 

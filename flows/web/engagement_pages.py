@@ -23,6 +23,7 @@ from domain.engagement import (
     EngagementStep,
     InvalidEntry,
     NotInPair,
+    checked_check_in,
     month_words,
 )
 from flows.pair_attention import announce_needs_attention
@@ -46,7 +47,7 @@ from flows.usecases.site_survey import (
 )
 from flows.usecases.standing import CycleView, where_i_stand
 from flows.web.access import signed_in
-from flows.web.forms import FormFields, checked_form
+from flows.web.forms import FieldWords, FormFields, checked_form, in_form_words
 from flows.web.pages import plain, render
 from flows.web.state import Portal
 
@@ -55,11 +56,48 @@ PAIR_ANSWER_TITLES = {"check_in": "Monthly check-in", "continuing": "Do you go o
 Form = Annotated[FormFields, Depends(checked_form)]
 BACK = ("/me", "Where I stand")
 CHOOSE_PAIR = "Choose the pair this is about"
-CHOOSE_CONTINUING = "Choose yes or no"
+CHOOSE_CONTINUING = "Choose whether you go on meeting on your own"
 CHECK_IN_FIELDS = ("met", "score", "contact_committee")
 MEETING_FIELDS = ("met_on", "minutes", "mode", "note")
 MODES = tuple((str(mode), words) for mode, words in MODE_WORDS.items())
 Problem = dict[str, str]
+FIELD_WORDS = {
+    "goals": FieldWords(
+        "One to three goals for your pair", "Write at least one goal for your pair"
+    ),
+    "met_on": FieldWords("The day you met", "Enter the day you met, for example 2027-01-14"),
+    "minutes": FieldWords("About how long, in minutes", "Enter about how long you met, in minutes"),
+    "mode": FieldWords("How did you meet?", "Choose how you met"),
+    "note": FieldWords("A note (optional)", ""),
+    "met": FieldWords("Have you met this month?", "Choose whether you have met this month"),
+    "score": FieldWords(
+        "How is it going?", "Choose how it is going, from 1 (badly) to 5 (very well)"
+    ),
+    "contact_committee": FieldWords(
+        "Would you like the committee to get in touch?",
+        "Choose whether you would like the committee to get in touch",
+    ),
+    "overall": FieldWords(
+        "Overall, how would you rate the program?",
+        "Choose how you rate the program overall, from 1 to 5",
+    ),
+    "goals_met": FieldWords(
+        "The program met my goals", "Choose how far the program met your goals, from 1 to 5"
+    ),
+    "would_recommend": FieldWords(
+        "Would you recommend the program to a colleague?",
+        "Choose whether you would recommend the program to a colleague",
+    ),
+    "will_continue": FieldWords(
+        "Will you go on meeting your partner on your own?",
+        "Choose whether you will go on meeting your partner on your own",
+    ),
+    "comments": FieldWords("Anything else you would like to tell the committee (optional)", ""),
+}
+"""Each field of these pages as its page labels it, and what it says when left empty."""
+LABELS = {name: words.label for name, words in FIELD_WORDS.items()}
+CHECK_IN_STAND_INS = {"met": "yes", "score": "3", "contact_committee": "no"}
+"""Answers that pass the check-in's checks, stood in for a refused one to find the next."""
 
 
 def _not_found(request: Request) -> Response:
@@ -101,8 +139,33 @@ def _errors(problems: Sequence[Problem]) -> dict[str, list[str]]:
     return errors
 
 
-def _problem(refused: InvalidEntry) -> list[Problem]:
-    return [{"field": refused.field_name, "message": refused.reason}]
+def _problem(name: str, reason: str, value: str) -> Problem:
+    """A refusal of field ``name`` as its page words it."""
+    words = FIELD_WORDS.get(name)
+    message = reason if words is None else in_form_words(name, reason, value, words)
+    return {"field": name, "message": message}
+
+
+def _refused(refused: InvalidEntry, values: dict[str, str]) -> list[Problem]:
+    return [_problem(refused.field_name, refused.reason, values.get(refused.field_name, ""))]
+
+
+def _check_in_problems(values: dict[str, str]) -> list[Problem]:
+    """Every answer of the check-in its checks refuse, in the form's order: they stop at
+    the first, so a refused answer is stood in for and the answers checked again."""
+    trial = {name: values[name] for name in CHECK_IN_FIELDS}
+    problems: list[Problem] = []
+    for _ in CHECK_IN_FIELDS:
+        try:
+            checked_check_in(**trial)
+        except InvalidEntry as refused:
+            problems += _refused(refused, values)
+            if refused.field_name not in CHECK_IN_STAND_INS:
+                break
+            trial[refused.field_name] = CHECK_IN_STAND_INS[refused.field_name]
+            continue
+        break
+    return problems
 
 
 def _chosen_pair(form: FormFields, pairs: Sequence[MemberPair]) -> int | None:
@@ -184,7 +247,8 @@ def goals_sent(request: Request, pair_id: int, form: Form) -> Response:
     except NotInPair:
         return _not_found(request)
     except InvalidEntry as refused:
-        return _goals_form(request, log, cycle, goals, _problem(refused), status=400)
+        wrong = _refused(refused, {"goals": " ".join(goals)})
+        return _goals_form(request, log, cycle, goals, wrong, status=400)
     return RedirectResponse(f"/pair/{pair_id}/goals", status_code=303)
 
 
@@ -201,6 +265,7 @@ def _goals_form(
         request,
         "goals",
         title="Your pair's goals",
+        labels=LABELS,
         status=status,
         log=log,
         values=(goals + [""] * GOALS_MAX)[:GOALS_MAX],
@@ -241,7 +306,7 @@ def meeting_sent(request: Request, pair_id: int, form: Form) -> Response:
     except NotInPair:
         return _not_found(request)
     except InvalidEntry as refused:
-        return _meetings_form(request, log, cycle, values, _problem(refused), status=400)
+        return _meetings_form(request, log, cycle, values, _refused(refused, values), status=400)
     return RedirectResponse(f"/pair/{pair_id}/meetings", status_code=303)
 
 
@@ -258,6 +323,7 @@ def _meetings_form(
         request,
         "meetings",
         title="Your pair's meetings",
+        labels=LABELS,
         status=status,
         log=log,
         values=values,
@@ -320,7 +386,7 @@ def check_in_sent(request: Request, form: Form) -> Response:
     values = {name: form.first(name) for name in (*CHECK_IN_FIELDS, "pair_id")}
     pair_id = _chosen_pair(form, pairs)
     if pair_id is None:
-        problems = [{"field": "pair_id", "message": CHOOSE_PAIR}]
+        problems = [{"field": "pair_id", "message": CHOOSE_PAIR}, *_check_in_problems(values)]
         return _pair_answer_form(request, "check_in", pairs, values, problems, status=400)
     try:
         result = check_in(
@@ -336,7 +402,8 @@ def check_in_sent(request: Request, form: Form) -> Response:
     except NotInPair:
         return _not_found(request)
     except InvalidEntry as refused:
-        return _pair_answer_form(request, "check_in", pairs, values, _problem(refused), status=400)
+        problems = _check_in_problems(values) or _refused(refused, values)
+        return _pair_answer_form(request, "check_in", pairs, values, problems, status=400)
     asked = values["contact_committee"].strip().casefold() == "yes"
     sentence = "Thank you: your check-in for " + month_words(result.month) + " is kept."
     if asked:
@@ -364,6 +431,7 @@ def _pair_answer_form(
         request,
         page,
         title=PAIR_ANSWER_TITLES[page],
+        labels=LABELS,
         status=status,
         pairs=_pair_options(pairs),
         values=values,
@@ -485,7 +553,7 @@ def _survey_form(
     *,
     status: int = 200,
 ) -> Response:
-    shown = [{"field": p.field, "message": p.message} for p in problems]
+    shown = [_problem(p.field, p.message, values.get(p.field, "")) for p in problems]
     goals = [
         pair_log(portal.uow(), standing.year, member_id, pair.pair_id).goals
         for pair in pairs_of_member(portal.uow(), standing.year, member_id)
@@ -495,6 +563,7 @@ def _survey_form(
         request,
         "survey",
         title="The program's survey",
+        labels=LABELS,
         status=status,
         role=role,
         both=len(standing.roles) > 1,

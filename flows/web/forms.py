@@ -1,5 +1,5 @@
 """Reading the forms the site posts (``application/x-www-form-urlencoded``, no files), with
-the CSRF check every POST passes first."""
+the CSRF check every POST passes first; and saying a refused field in the form's words."""
 
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -58,3 +58,24 @@ async def checked_form(request: Request) -> FormFields:
     if not csrf.is_valid(request.session, form.first(csrf.FIELD)):
         raise FORGED_FORM
     return form
+
+
+@dataclass(frozen=True)
+class FieldWords:
+    """How a form names one of its fields: its label (or its group's legend) as the page
+    shows it, and what the page says when the field was left empty."""
+
+    label: str
+    when_empty: str
+
+
+def in_form_words(name: str, reason: str, value: str, words: FieldWords) -> str:
+    """A refusal worded for a CSV line or a command (``reason``, which names field
+    ``name`` first) as the form says it: the field named by its label. The rule that
+    refused ``value`` stays where it is; only the words change."""
+    if not value.strip() and words.when_empty:
+        return words.when_empty
+    said = reason.removeprefix(f"{name}: ").removeprefix(f"{name} ")
+    if said.startswith(("is ", "contains ")):
+        return f"Your answer to “{words.label}” {said}"
+    return f"“{words.label}”: {said}"

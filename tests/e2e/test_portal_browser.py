@@ -9,8 +9,6 @@ page is checked with axe-core (all rules axe runs by default: WCAG 2.x A and AA 
 practices) and photographed to docs/screenshots/portal-*.png.
 """
 
-import email
-import email.policy
 import json
 import os
 import re
@@ -19,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,10 +28,18 @@ import pytest
 from flows import prefect_server
 from tests.browser import page_allowing
 from tests.cli import mentoring
+from tests.portal_browser import (
+    SIGN_IN_LINK,
+    Keyboard,
+    Mailbox,
+    PageChecks,
+    heading,
+    sign_in,
+    sweep_with_tab,
+)
 
 pytestmark = pytest.mark.browser
 
-SHOTS = prefect_server.PROJECT_ROOT / "docs" / "screenshots"
 YEAR = date.today().year + 1
 """Next year's cycle: its default calendar is all ahead but for the call, set to open a few
 seconds after the test starts (the site takes applications from the call's date on)."""
@@ -50,7 +56,6 @@ CLOSED_CALL = re.compile(
 )
 """What a closed call says: when the next call opens; or, once that date has passed and the
 call is still not opened (here, a few seconds into a test), that none is announced."""
-LINK = re.compile(r"https?://[^\s\"'<>]+/sign-in/[A-Za-z0-9_-]+")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -68,7 +73,10 @@ class Portal:
     mail_dir: Path
     log: Path
     call_opens: datetime | None = None
-    read_mail: set[Path] = field(default_factory=set)
+    mailbox: Mailbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.mailbox = Mailbox(self.mail_dir, self.log_tail)
 
     def mentoring(self, *args: str) -> str:
         """``mentoring ARGS`` on the site's database; its standard output."""
@@ -89,23 +97,6 @@ class Portal:
         assert self.call_opens is not None, "create_cycle first"
         time.sleep(max(0.0, (self.call_opens - datetime.now(UTC)).total_seconds() + 0.5))
         self.mentoring("cycle", "advance", str(YEAR), "open_call", "--actor", "Committee")
-
-    def sign_in_link(self, address: str, timeout: float = 30.0) -> str:
-        """The link in a sign-in mail to ``address``, not read before, once the site has
-        delivered it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for path in sorted(self.mail_dir.glob("*.eml")):
-                if path in self.read_mail:
-                    continue
-                message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-                body = message.get_body(("plain", "html"))
-                found = LINK.search(body.get_content()) if body is not None else None
-                if found and address in str(message["To"]):
-                    self.read_mail.add(path)
-                    return found.group(0)
-            time.sleep(0.2)
-        raise AssertionError(f"no sign-in mail to {address} in {self.mail_dir}\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -195,163 +186,6 @@ def page(portal: Portal, chromium: Path) -> Iterator[Any]:
         yield page
 
 
-@dataclass
-class PageChecks:
-    """Screenshots every page it is shown and runs axe-core on it; violations are kept so
-    the test photographs and checks every page before failing with all of them."""
-
-    problems: list[str] = field(default_factory=list)
-
-    def check(self, page: Any, name: str) -> None:
-        from axe_playwright_python.sync_playwright import Axe
-
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"portal-{name}.png"), full_page=True)
-        results = Axe().run(page)
-        if results.violations_count:
-            self.problems.append(f"== axe on {name} ({page.url}) ==\n{results.generate_report()}")
-
-    def assert_clean(self) -> None:
-        assert not self.problems, "\n\n".join(self.problems)
-
-
-@dataclass(frozen=True)
-class Focus:
-    """The element that has the keyboard focus."""
-
-    tag: str
-    id: str
-    name: str
-    type: str
-    value: str
-    text: str
-    href: str
-    form_action: str
-
-
-FOCUSED = """() => {
-  const e = document.activeElement;
-  const form = e && e.form ? new URL(e.form.action, location.href).pathname : "";
-  return {
-    tag: e ? e.tagName.toLowerCase() : "", id: (e && e.id) || "",
-    name: (e && e.getAttribute("name")) || "", type: (e && e.getAttribute("type")) || "",
-    value: (e && "value" in e && e.value != null) ? String(e.value) : "",
-    text: e ? (e.innerText || "").trim().slice(0, 80) : "",
-    href: (e && e.getAttribute("href")) || "", form_action: form,
-  };
-}"""
-
-
-class Keyboard:
-    """Drives a page with the keyboard alone, keeping the path the focus took."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.path: list[Focus] = []
-
-    def focused(self) -> Focus:
-        return Focus(**self.page.evaluate(FOCUSED))
-
-    def tab_to(self, wanted: Callable[[Focus], bool], what: str, limit: int = 120) -> Focus:
-        """Press Tab until the focus is on what ``wanted`` accepts."""
-        self.path = []
-        for _ in range(limit):
-            self.page.keyboard.press("Tab")
-            now = self.focused()
-            self.path.append(now)
-            if wanted(now):
-                return now
-        steps = "\n".join(
-            f"  {f.tag} id={f.id!r} name={f.name!r} {f.text[:40]!r}" for f in self.path
-        )
-        raise AssertionError(
-            f"Tab never reached {what} on {self.page.url}; the focus went:\n{steps}"
-        )
-
-    def field(self, name: str, value: str | None = None) -> Focus:
-        return self.tab_to(
-            lambda f: f.name == name and (value is None or f.value == value),
-            f"field {name}" + (f" = {value}" if value else ""),
-        )
-
-    def type_into(self, name: str, text: str) -> None:
-        """Replace the text of field ``name``."""
-        self.field(name)
-        self.page.keyboard.press("Control+a")
-        self.page.keyboard.press("Delete")
-        self.page.keyboard.type(text)
-
-    def choose_radio(self, name: str, value: str) -> None:
-        """Tab to radio group ``name``, then pick ``value`` with the arrow keys."""
-        self.field(name)
-        self.arrow_to(name, value)
-
-    def arrow_to(self, name: str, value: str) -> None:
-        """In the focused radio group, move with the arrow keys to ``value`` and check it."""
-        for _ in range(12):
-            if self.focused().value == value:
-                self.page.keyboard.press("Space")
-                return
-            self.page.keyboard.press("ArrowDown")
-        raise AssertionError(f"the arrow keys never reached {name} = {value}")
-
-    def tick(self, name: str, value: str) -> None:
-        """Check checkbox ``name`` = ``value`` with Space."""
-        self.field(name, value)
-        if not self.page.evaluate("() => document.activeElement.checked"):
-            self.page.keyboard.press("Space")
-
-    def select(self, name: str, value: str) -> None:
-        """Pick ``value`` in select ``name`` by typing it (the list stays closed)."""
-        self.field(name)
-        self.page.keyboard.type(value)
-        assert self.focused().value == value, f"typing did not select {value} in {name}"
-
-    def press_button(self, action: str, text: str) -> None:
-        """Tab to the submit button labelled ``text`` of the form posting to ``action``, Enter."""
-        self.tab_to(
-            lambda f: f.tag == "button" and f.form_action == action and text in f.text,
-            f"the {text!r} button of {action}",
-        )
-        self.page.keyboard.press("Enter")
-        self.page.wait_for_load_state()
-
-    def follow_link(self, href: str) -> None:
-        self.tab_to(lambda f: f.tag == "a" and f.href == href, f"the link to {href}")
-        self.page.keyboard.press("Enter")
-        self.page.wait_for_load_state()
-
-
-def _heading(page: Any) -> Any:
-    return page.get_by_role("heading", level=1)
-
-
-def _sign_in(page: Any, portal: Portal, address: str, checks: PageChecks | None = None) -> str:
-    """Ask for a link, open it from the mail, press "Sign in"; the link used."""
-    from playwright.sync_api import expect
-
-    page.goto(f"{portal.base_url}/")
-    expect(page).to_have_url(f"{portal.base_url}/sign-in")
-    if checks:
-        checks.check(page, "sign-in")
-    page.get_by_label("Email address").fill(address)
-    page.get_by_role("button", name="Send me a sign-in link").click()
-    expect(_heading(page)).to_have_text("Check your email")
-    expect(page.get_by_text("If this address belongs to a current Core member")).to_be_visible()
-    if checks:
-        checks.check(page, "sign-in-sent")
-    link = portal.sign_in_link(address)
-    assert link.startswith(f"{portal.base_url}/sign-in/")
-    page.goto(link)
-    expect(_heading(page)).to_have_text("Sign in to the mentoring program")
-    if checks:
-        checks.check(page, "sign-in-link")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{portal.base_url}/me")
-    expect(_heading(page)).to_have_text("Where I stand")
-    return link
-
-
 def test_a_member_signs_in_applies_corrects_an_error_and_withdraws(
     portal: Portal, page: Any
 ) -> None:
@@ -359,19 +193,19 @@ def test_a_member_signs_in_applies_corrects_an_error_and_withdraws(
 
     checks = PageChecks()
     member_id, first, last, address = MEMBERS[0]
-    link = _sign_in(page, portal, address, checks)
+    link = sign_in(page, portal.base_url, portal.mailbox, address, checks)
     expect(page.get_by_text(f"Signed in as {first} {last}")).to_be_visible()
     checks.check(page, "me-before")
 
     page.get_by_role("navigation").get_by_role("link", name="Apply").click()
-    expect(_heading(page)).to_have_text("The call for applications is closed")
+    expect(heading(page)).to_have_text("The call for applications is closed")
     expect(page.get_by_role("main")).to_contain_text(CLOSED_CALL)
     checks.check(page, "closed-call")
 
     portal.open_call()
     page.goto(f"{portal.base_url}/me")
     page.get_by_role("link", name="Apply now").click()
-    expect(_heading(page)).to_have_text("Apply to the mentoring program")
+    expect(heading(page)).to_have_text("Apply to the mentoring program")
     checks.check(page, "apply")
     page.locator("input[name=role][value=mentor]").check()
     page.locator("input[name=areas][value='Technology']").check()
@@ -403,7 +237,7 @@ def test_a_member_signs_in_applies_corrects_an_error_and_withdraws(
 
     field_.fill("2")
     page.get_by_role("button", name="Send my application").click()
-    expect(_heading(page)).to_have_text("Application received")
+    expect(heading(page)).to_have_text("Application received")
     expect(page.get_by_text("A confirmation mail follows")).to_be_visible()
     checks.check(page, "received")
 
@@ -415,15 +249,15 @@ def test_a_member_signs_in_applies_corrects_an_error_and_withdraws(
     assert [(a["member_id"], a["source"]) for a in applications] == [(member_id, "site")]
 
     page.get_by_role("link", name="Withdraw from the program").click()
-    expect(_heading(page)).to_have_text("Withdraw from the program")
+    expect(heading(page)).to_have_text("Withdraw from the program")
     checks.check(page, "withdraw")
     page.get_by_label("Why are you withdrawing?").fill("A new job leaves me no time this year")
     page.get_by_role("button", name="Continue").click()
-    expect(_heading(page)).to_have_text("Are you sure?")
+    expect(heading(page)).to_have_text("Are you sure?")
     expect(page.get_by_text("A new job leaves me no time this year")).to_be_visible()
     checks.check(page, "withdraw-confirm")
     page.get_by_role("button", name="Yes, withdraw").click()
-    expect(_heading(page)).to_have_text("You have withdrawn")
+    expect(heading(page)).to_have_text("You have withdrawn")
     checks.check(page, "withdraw-done")
     page.get_by_role("main").get_by_role("link", name="Where I stand").click()
     expect(page.get_by_role("definition").filter(has_text="withdrawn")).to_be_visible()
@@ -440,49 +274,6 @@ def test_a_member_signs_in_applies_corrects_an_error_and_withdraws(
     checks.assert_clean()
 
 
-TAB_STOPS = """() => {
-  const selector = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]";
-  const from = document.activeElement;
-  const fromTop = !from || from === document.body;
-  const stops = [];
-  const groups = new Set();
-  for (const e of document.querySelectorAll(selector)) {
-    if (e.tabIndex < 0 || e.disabled || !e.getClientRects().length) continue;
-    if (!fromTop && !(from.compareDocumentPosition(e) & (4 | 16))) continue;
-    if (e.type === "radio") {
-      if (groups.has(e.name)) continue;
-      groups.add(e.name);
-    }
-    stops.push(e.type === "radio" ? "radio group " + e.name : e.outerHTML.split(">")[0] + ">");
-  }
-  return stops;
-}"""
-FOCUS_SEEN = """() => {
-  const e = document.activeElement;
-  const style = getComputedStyle(e);
-  const shown = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
-    || style.boxShadow !== "none";
-  const key = e.type === "radio" ? "radio group " + e.name : e.outerHTML.split(">")[0] + ">";
-  return [key, shown];
-}"""
-
-
-def _sweep_with_tab(page: Any) -> None:
-    """Tab through every stop after the focus (from the top on a page just loaded), in
-    document order, each with a visible focus indicator: no stop skipped, no trap."""
-    stops: list[str] = page.evaluate(TAB_STOPS)
-    reached: list[str] = []
-    unseen: list[str] = []
-    for _ in stops:
-        page.keyboard.press("Tab")
-        key, shown = page.evaluate(FOCUS_SEEN)
-        reached.append(key)
-        if not shown:
-            unseen.append(key)
-    assert reached == stops, f"Tab order on {page.url}:\n{reached}\nexpected\n{stops}"
-    assert not unseen, f"no visible focus indicator on {page.url}: {unseen}"
-
-
 def test_the_whole_apply_path_works_with_the_keyboard_alone(portal: Portal, page: Any) -> None:
     from playwright.sync_api import expect
 
@@ -492,15 +283,15 @@ def test_the_whole_apply_path_works_with_the_keyboard_alone(portal: Portal, page
     page.goto(f"{portal.base_url}/sign-in")
     keys.type_into("email", address)
     keys.press_button("/sign-in", "Send me a sign-in link")
-    expect(_heading(page)).to_have_text("Check your email")
-    link = portal.sign_in_link(address)
+    expect(heading(page)).to_have_text("Check your email")
+    link = portal.mailbox.link(address, SIGN_IN_LINK)
     page.goto(link)  # opened from the mail
     keys.press_button(link.removeprefix(portal.base_url), "Sign in")
     expect(page).to_have_url(f"{portal.base_url}/me")
 
     keys.follow_link("/apply")
-    expect(_heading(page)).to_have_text("Apply to the mentoring program")
-    _sweep_with_tab(page)
+    expect(heading(page)).to_have_text("Apply to the mentoring program")
+    sweep_with_tab(page)
     keys.tick("areas", "Technology")
     keys.tick("areas", "Leadership & Management")
     keys.choose_radio("career_stage", "mid")
@@ -513,7 +304,7 @@ def test_the_whole_apply_path_works_with_the_keyboard_alone(portal: Portal, page
     expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link")).to_have_attribute("href", "#role")
-    _sweep_with_tab(page)
+    sweep_with_tab(page)
     keys.follow_link("#role")
     expect(page).to_have_url(f"{portal.base_url}/apply#role")
     assert keys.focused().name == "role", "the summary's link did not move the focus to role"
@@ -522,7 +313,7 @@ def test_the_whole_apply_path_works_with_the_keyboard_alone(portal: Portal, page
     expect(page.locator("input[name=areas][value='Technology']")).to_be_checked()
     keys.type_into("max_mentees", "2")
     keys.press_button("/apply", "Send my application")
-    expect(_heading(page)).to_have_text("Application received")
+    expect(heading(page)).to_have_text("Application received")
 
     applications = json.loads(portal.mentoring("applications", "list", str(YEAR), "--json"))
     assert [(a["member_id"], a["role"], a["source"]) for a in applications] == [

@@ -3,7 +3,9 @@ PostgreSQL: goals, the meeting log, the monthly check-in (a flagged one announce
 survey and the continuing question; only a pair's partners see or write its records, and
 what one partner writes is not shown to the other."""
 
+import html
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -384,3 +386,62 @@ def test_after_the_end_another_member_cannot_answer_for_a_pair_not_theirs(
     assert records(engaged.site.uow, "continuing_said") == []
     for path in (f"/pair/{pair.id}/goals", f"/pair/{pair.id}/meetings"):
         assert other.get(path).status_code == 404
+
+
+def _summary(page: str) -> dict[str, str]:
+    """The error summary's messages by the field each links to, as a member reads them."""
+    return {
+        name: html.unescape(text)
+        for name, text in re.findall(r'<li><a href="#([a-z_]+)">(.*?)</a></li>', page)
+    }
+
+
+def test_each_refused_answer_is_named_as_its_page_labels_it(engaged: Engaged) -> None:
+    pair = engaged.pair
+    mentee = engaged.client_of(pair.mentee_id)
+    form = mentee.get("/check-in")
+    token = csrf_of(form.text)
+    for legend in ("Have you met this month?", "How is it going?"):
+        assert f"<legend>{legend}</legend>" in form.text
+    empty = mentee.post("/check-in", data={"csrf_token": token})
+    assert _summary(empty.text) == {
+        "met": "Choose whether you have met this month",
+        "score": "Choose how it is going, from 1 (badly) to 5 (very well)",
+        "contact_committee": "Choose whether you would like the committee to get in touch",
+    }
+    answer = {"met": "yes", "score": "7", "contact_committee": "no", "csrf_token": token}
+    forged = mentee.post("/check-in", data=answer)
+    assert _summary(forged.text) == {
+        "score": "“How is it going?”: 7 is out of range; use a whole number from 1 to 5"
+    }
+
+    meetings = f"/pair/{pair.id}/meetings"
+    day = {"met_on": "14/01/2027", "minutes": "45", "mode": "call", "csrf_token": token}
+    assert _summary(mentee.post(meetings, data=day).text) == {
+        "met_on": "“The day you met”: '14/01/2027' is not a date; use one such as 2027-01-14"
+    }
+    no_day = mentee.post(meetings, data={**day, "met_on": " "})
+    assert _summary(no_day.text) == {"met_on": "Enter the day you met, for example 2027-01-14"}
+    goals = mentee.post(f"/pair/{pair.id}/goals", data={"goals": ["", " "], "csrf_token": token})
+    assert _summary(goals.text) == {"goals": "Write at least one goal for your pair"}
+    too_long = mentee.post(f"/pair/{pair.id}/goals", data={"goals": "g" * 501, "csrf_token": token})
+    assert _summary(too_long.text) == {
+        "goals": "Your answer to “One to three goals for your pair” is 501 characters long; "
+        "keep it to 500"
+    }
+    for kind in ("goals_set", "meeting_logged", "checked_in"):
+        assert records(engaged.site.uow, kind) == []
+
+    _end_mentoring(engaged)
+    mentee = engaged.client_of(pair.mentee_id)
+    survey = mentee.get("/survey")
+    wrong = mentee.post(
+        "/survey",
+        data={**GOOD_SURVEY, "overall": "", "would_recommend": "maybe", "role": "mentee",
+              "csrf_token": csrf_of(survey.text)},
+    )  # fmt: skip
+    assert _summary(wrong.text) == {
+        "overall": "Choose how you rate the program overall, from 1 to 5",
+        "would_recommend": "“Would you recommend the program to a colleague?”: 'maybe' is not "
+        "allowed; use yes or no",
+    }

@@ -2,6 +2,7 @@
 ``create_app``) on SQLite and PostgreSQL: the whole path a member takes, and each page."""
 
 import email
+import html
 import re
 import threading
 from collections.abc import Iterator
@@ -283,3 +284,95 @@ def test_sign_in_mail_asked_for_during_a_delivery_gets_one_more_round() -> None:
     assert rounds == [0, 1]
     kick.run()
     assert rounds == [0, 1, 2]
+
+
+FIELD_ERROR = re.compile(r'<p id="([a-z_]+)-error" class="error-message">(.*?)</p>', re.DOTALL)
+SUMMARY_LINK = re.compile(r'<li><a href="#([a-z_]+)">(.*?)</a></li>')
+CSV_WORDS = re.compile(
+    r"career_stage|library_type|time_zone|max_mentees|submitted_at|member_id"
+    r"|\bline \d+|\bcolumn\b|separated by|^(role|areas|goals)\b"
+)
+"""How the application CSV names its columns and lines: never in what the form says."""
+BAD_FIELDS: list[tuple[dict[str, str | list[str]], str, str]] = [
+    ({"role": ""}, "role", "Choose whether you want to be a mentor, a mentee, or both"),
+    (
+        {"role": "sponsor"},
+        "role",
+        "Choose from the list for “Do you want to be a mentor, a mentee, or both?”: "
+        "'sponsor' is not one of its choices",
+    ),
+    ({"areas": []}, "areas", "Choose at least one of Core's areas you want to work on"),
+    (
+        {"areas": ["Technology", "Knitting"]},
+        "areas",
+        "Choose from the list for “Which of Core's areas do you want to work on?”: "
+        "one of the areas sent is not one of its choices",
+    ),
+    ({"career_stage": ""}, "career_stage", "Choose where you are in your career"),
+    ({"library_type": ""}, "library_type", "Choose what kind of library you work in"),
+    (
+        {"time_zone": "Mars/Olympus"},
+        "time_zone",
+        "Choose from the list for “Your time zone”: 'Mars/Olympus' is not one of its choices",
+    ),
+    (
+        {"goals": "x" * 4001},
+        "goals",
+        "Your answer to “What do you hope to gain from the program, or to offer?” is 4,001 "
+        "characters long; keep it to 4,000",
+    ),
+    (
+        {"max_mentees": ""},
+        "max_mentees",
+        "Enter how many mentees you can take on, from 1 to 5: a mentor (or a member who is "
+        "both) takes at least one",
+    ),
+    (
+        {"max_mentees": "9"},
+        "max_mentees",
+        "Enter a whole number from 1 to 5 for “If you mentor: how many mentees can you take on?”",
+    ),
+    (
+        {"max_mentees": "two"},
+        "max_mentees",
+        "Enter a whole number from 1 to 5 for “If you mentor: how many mentees can you take on?”",
+    ),
+    (
+        {"role": "mentee"},
+        "max_mentees",
+        "Leave “If you mentor: how many mentees can you take on?” empty when you apply as a "
+        "mentee only, or choose mentor or both",
+    ),
+]
+
+
+def _said(pattern: re.Pattern[str], page: str) -> dict[str, str]:
+    """Each field's message in ``page`` as a member reads it (markup and escapes gone)."""
+    return {
+        name: " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
+        for name, text in pattern.findall(page)
+    }
+
+
+def test_each_bad_field_is_named_as_the_form_labels_it(site: Site) -> None:
+    client = site.client()
+    sign_in(site, client, A[1])
+    form = client.get("/apply")
+    for label in ("Do you want to be a mentor, a mentee, or both?", "Your time zone"):
+        assert html.escape(label) in form.text, "the messages quote the form's own labels"
+    for changes, name, message in BAD_FIELDS:
+        wrong = client.post("/apply", data={**GOOD, **changes, "csrf_token": csrf_of(form.text)})
+        assert wrong.status_code == 400, changes
+        assert _said(SUMMARY_LINK, wrong.text) == {name: message}, changes
+        assert _said(FIELD_ERROR, wrong.text) == {name: f"Error: {message}"}, changes
+        assert not CSV_WORDS.search(message), message
+    with site.uow:
+        assert site.uow.applications.get(YEAR, A[0]) is None, "nothing is stored"
+
+    every = client.post(
+        "/apply",
+        data={"role": "mentr", "areas": "Nope", "csrf_token": csrf_of(form.text)},
+    )
+    said = _said(SUMMARY_LINK, every.text)
+    assert list(said) == ["role", "areas", "career_stage", "library_type", "time_zone"]
+    assert not any(CSV_WORDS.search(m) for m in said.values()), said
