@@ -42,6 +42,32 @@ def signed_in(request: Request) -> tuple[Portal, SignedIn]:
     return portal, member
 
 
+MEMBER_PAGES = ("/me", "/apply", "/withdraw", "/pair/", "/check-in", "/continuing", "/survey")
+"""Where a mailed link may lead a member who must sign in first."""
+
+AFTER_SIGN_IN = "after_sign_in"
+
+
+def remember_destination(request: Request) -> None:
+    """A member page asked for without a session (a reminder's link, say): kept in the
+    pre-session so that signing in leads there, not to "where I stand"."""
+    path, query = request.url.path, request.url.query
+    if request.method != "GET" or not path.startswith(MEMBER_PAGES):
+        return
+    wanted = f"{path}?{query}" if query else path
+    if len(wanted) <= 512:
+        request.session[AFTER_SIGN_IN] = wanted
+
+
+def destination_after_sign_in(request: Request) -> str:
+    """The member page remembered before signing in, or "where I stand": only a path of
+    this site's member pages, never another site's address."""
+    wanted = request.session.get(AFTER_SIGN_IN)
+    if isinstance(wanted, str) and wanted.startswith(MEMBER_PAGES) and "\\" not in wanted:
+        return wanted
+    return "/me"
+
+
 def start_session(request: Request, member: SignedIn, now: datetime) -> None:
     """A new session for ``member``: new id and CSRF token (nothing of the pre-session
     carries over)."""

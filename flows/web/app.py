@@ -17,6 +17,7 @@ from domain.errors import DomainError
 from flows.usecases.clock import utcnow
 from flows.usecases.standing import NotOnRoster
 from flows.web import apply_pages, engagement_pages, member_pages, sign_in_pages
+from flows.web.access import remember_destination
 from flows.web.headers import ALWAYS, SecurityHeaders
 from flows.web.mail_kick import MailKick, delivery
 from flows.web.pages import plain
@@ -94,6 +95,7 @@ async def _plain_refusal(request: Request, error: Exception) -> Response:
 
 
 async def _sign_in_needed(request: Request, error: Exception) -> Response:
+    remember_destination(request)
     return RedirectResponse("/sign-in", status_code=303)
 
 

@@ -17,7 +17,12 @@ from starlette.responses import RedirectResponse, Response
 
 from domain.sign_in import EXPIRED, USED, SignedIn
 from flows.usecases.sign_in import redeem_sign_in, request_sign_in
-from flows.web.access import end_session, session_member_id, start_session
+from flows.web.access import (
+    destination_after_sign_in,
+    end_session,
+    session_member_id,
+    start_session,
+)
 from flows.web.forms import FormFields, checked_form
 from flows.web.pages import plain, render
 from flows.web.state import Portal, portal_of
@@ -96,7 +101,8 @@ def link_page(request: Request, token: str) -> Response:
 
 @router.post("/sign-in/{token}")
 def redeem(request: Request, token: str, form: Form) -> Response:
-    """Sign in with the link: a new session, then where I stand."""
+    """Sign in with the link: a new session, then the member page a mailed link asked for
+    before (see :func:`remember_destination`), or where I stand."""
     if len(token) > TOKEN_MAX:
         return _refused(request, 400, "This sign-in link is not valid.")
     portal = portal_of(request)
@@ -105,8 +111,9 @@ def redeem(request: Request, token: str, form: Form) -> Response:
     if not isinstance(outcome, SignedIn):
         status = 410 if outcome.reason in (USED, EXPIRED) else 400
         return _refused(request, status, outcome.reason)
+    destination = destination_after_sign_in(request)
     start_session(request, outcome, now)
-    return RedirectResponse("/me", status_code=303)
+    return RedirectResponse(destination, status_code=303)
 
 
 def _refused(request: Request, status: int, reason: str) -> Response:

@@ -81,8 +81,9 @@ def csrf_of(page: str) -> str:
     return match.group(1)
 
 
-def sign_in(site: Site, client: TestClient, address: str) -> str:
-    """Ask for a link, read it from the mail, press "Sign in"; returns the token."""
+def sign_in(site: Site, client: TestClient, address: str, lands_on: str = "/me") -> str:
+    """Ask for a link, read it from the mail, press "Sign in" (which leads to
+    ``lands_on``); returns the token."""
     before = set(site.links())
     token_page = client.get("/sign-in")
     answer = client.post(
@@ -92,7 +93,7 @@ def sign_in(site: Site, client: TestClient, address: str) -> str:
     (token,) = set(site.links()) - before
     page = client.get(f"/sign-in/{token}")
     done = client.post(f"/sign-in/{token}", data={"csrf_token": csrf_of(page.text)})
-    assert done.status_code == 303 and done.headers["location"] == "/me"
+    assert done.status_code == 303 and done.headers["location"] == lands_on
     return token
 
 
@@ -192,6 +193,21 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(site: Site) -> No
     site.clients.append(thief)
     thief.cookies.update(copied)
     assert thief.get("/me").headers["location"] == "/sign-in"
+
+
+def test_a_mailed_link_to_a_member_page_leads_there_after_signing_in(site: Site) -> None:
+    client = site.client()
+    asked = client.get("/apply?from=call")
+    assert asked.status_code == 303 and asked.headers["location"] == "/sign-in"
+    sign_in(site, client, A[1], lands_on="/apply?from=call")
+    assert client.get("/apply?from=call").status_code == 200
+
+
+def test_only_member_pages_asked_for_by_get_are_remembered_for_after_sign_in(site: Site) -> None:
+    client = site.client()
+    client.post("/apply", data={"role": "mentor"})
+    client.get("/sign-out-elsewhere")
+    sign_in(site, client, A[1], lands_on="/me")
 
 
 def test_a_closed_call_answers_when_the_next_one_opens(site: Site) -> None:
