@@ -15,6 +15,7 @@ digests). ``--reuse`` measures a database built earlier (by older code, too). No
 
 import argparse
 import json
+import multiprocessing.forkserver as forkserver
 import os
 import platform
 import random
@@ -63,7 +64,16 @@ from infra.uow import UnitOfWork
 YEAR = 2026
 SMALL_YEAR = 2027  # a small cycle beside it: an audited change must cost the same in both
 SMALL_PARTICIPANTS = 80
-MEASURES = ("story", "as-of", "verify", "verify-anchor", "chain", "change-large", "change-small")
+MEASURES = (
+    "story",
+    "as-of",
+    "verify",
+    "verify-anchor",
+    "verify-alone",
+    "chain",
+    "change-large",
+    "change-small",
+)
 AS_OF = datetime(2027, 3, 15, 12, tzinfo=UTC)
 _BODY = (
     "Dear {name},\n\nThis is a message from the Core Mentoring Program about your "
@@ -456,14 +466,19 @@ def one_change(uow: UnitOfWork, year: int) -> str:
 def measure(url: str, what: str, repeat: int) -> dict[str, Any]:
     """Run one operation ``repeat`` times in this (fresh) process; times and peak memory."""
     uow = UnitOfWork(db.session_factory(url))
-    times, size, detail = [], 0, ""
+    times, cpu, size, detail = [], [], 0, ""
+    load = os.getloadavg()[0]
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, used = time.perf_counter(), cpu_seconds()
         if what in VERIFYING:
             check = audit_cases.verify(uow, head_anchor(uow) if what == "verify-anchor" else ())
             detail = f"{check.records:,} records, {len(check.problems)} problem(s)"
         elif what in CHANGES:
             one_change(uow, CHANGES[what])
+        elif what == "verify-alone":
+            with uow:
+                found = uow.audit.verify(parallel_from=sys.maxsize)
+            detail = f"{len(found)} problem(s)"
         elif what == "chain":
             with uow:
                 problems = verify_rows(uow.audit.chain_rows(), uow.audit.head())
@@ -478,9 +493,32 @@ def measure(url: str, what: str, repeat: int) -> dict[str, Any]:
                 f"{told.tasks['total']['created']:,} tasks, JSON {size / 1e6:.1f} MB"
             )
         times.append(time.perf_counter() - start)
+        cpu.append(cpu_seconds() - used)
     if what in CHANGES:
         detail = f"{uow_count(uow, MessageRow, CHANGES[what]):,} messages in the cycle"
-    return {"what": what, "times": times, "peak_mb": peak_mb(), "detail": detail}
+    return {
+        "what": what,
+        "times": times,
+        "cpu": cpu,
+        "load": [load, os.getloadavg()[0]],
+        "peak_mb": peak_mb(),
+        "detail": detail,
+    }
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and every process it started, ``audit verify``'s workers
+    too: they are forked by multiprocessing's fork server, which reaps them, so their time
+    is in the server's children (``/proc``), not in this process's."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    server = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    stat = Path(f"/proc/{server}/stat")
+    if server and stat.exists():
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        total += sum(int(n) for n in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 VERIFYING = ("verify", "verify-anchor")
@@ -596,22 +634,30 @@ def main() -> None:
             f"{args.repeat} times (first = cold process, then warm); peak = that process's "
             "maximum resident set (VmHWM).\n"
         )
-        print("| operation | first s | median s | peak MB | what it returned |")
-        print("|---|---:|---:|---:|---|")
+        print(
+            "CPU s: this process and every process it started (`audit verify`'s workers "
+            "too; not the PostgreSQL server's); load: the 1-minute load average before and "
+            "after, on "
+            f"{os.cpu_count()} cores.\n"
+        )
+        print("| operation | first s | median s | CPU s | load | peak MB | what it returned |")
+        print("|---|---:|---:|---:|---|---:|---|")
         labels = {
             "story": f"`audit {YEAR} --json` (story + JSON)",
             "as-of": f"`audit {YEAR} --as-of {AS_OF:%Y-%m-%dT%H:%M}Z --json`",
             "verify": "`audit verify` (chain + row seals)",
             "verify-anchor": "`audit verify --anchor HEAD` (the same, replayed to the head)",
+            "verify-alone": "`audit verify` in one process (no workers), for comparison",
             "chain": "the chain alone (plain columns in batches, no row seals)",
             "change-large": f"one audited change (a task done) in cycle {YEAR}",
             "change-small": f"one audited change (a task done) in cycle {SMALL_YEAR}",
         }
         for what in MEASURES:
-            repeat = 1 if what in (*VERIFYING, "chain") else args.repeat
+            repeat = 1 if what in (*VERIFYING, "verify-alone", "chain") else args.repeat
             r = in_subprocess(url, what, repeat)
             print(
                 f"| {labels[what]} | {r['times'][0]:.2f} | {statistics.median(r['times']):.2f} "
+                f"| {statistics.median(r['cpu']):.2f} | {r['load'][0]:.1f}–{r['load'][1]:.1f} "
                 f"| {r['peak_mb']:.0f} | {r['detail']} |",
                 flush=True,
             )
@@ -619,7 +665,7 @@ def main() -> None:
             seconds = whole_command(url, as_of)
             print(
                 f"| whole process, {label}: start Python, import the CLI, print the JSON "
-                f"| {seconds:.2f} | | | |",
+                f"| {seconds:.2f} | | | | | |",
                 flush=True,
             )
 

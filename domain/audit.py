@@ -8,6 +8,7 @@ hash) the committee kept outside the database, which the log must still extend.
 """
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -196,12 +197,43 @@ def verify_rows(
     recomputed hashes up to the last anchor: the replayed hash of record ``seq`` equals an
     anchor's only if records 1 to ``seq`` are byte for byte those that were anchored.
     """
+    run = check_run(rows, anchors, GENESIS)
+    return joined([run], head, anchors)
+
+
+@dataclass(frozen=True)
+class ChainRun:
+    """One run of consecutive records checked on its own: each record's seal, and the
+    numbering and links inside the run. Its first record's number and link are checked
+    when runs are joined (:func:`joined`), from ``first`` and the run before's ``last``."""
+
+    first: tuple[int, str] | None  # the first record's seq and prev_hash (None: no record)
+    last: tuple[int, str] | None  # the last record's seq and hash
+    problems: tuple[ChainProblem, ...]
+    replay_from: str  # the replayed hash the run assumed before its first record
+    replayed: str  # the replayed hash after its last record within the anchors' reach
+    at_anchor: Mapping[int, tuple[str, str]]  # anchored seq: (stored hash, replayed hash)
+
+
+def check_run(
+    rows: Iterable[RecordRow], anchors: Sequence[Anchor], replay_from: str | None = None
+) -> ChainRun:
+    """Check a run of records in sequence order, replaying the chain up to the last
+    anchor from ``replay_from`` (None: from the first record's own ``prev_hash``, which
+    is right unless the chain diverged before the run; :func:`joined` then replays it
+    again from the right hash)."""
+    records = iter(rows)
+    start = next(records, None)
+    if start is None:
+        begun = GENESIS if replay_from is None else replay_from
+        return ChainRun(None, None, (), begun, begun, {})
     problems: list[ChainProblem] = []
-    expected_seq, prev, replayed = 1, GENESIS, GENESIS
+    expected_seq, prev = start[0], start[6]
+    replayed = begun = prev if replay_from is None else replay_from
     reach = max((a.seq for a in anchors), default=0)
     anchored = {a.seq for a in anchors}
     at_anchor: dict[int, tuple[str, str]] = {}
-    for seq, kind, year, at, actor, fields, prev_hash, stored in rows:
+    for seq, kind, year, at, actor, fields, prev_hash, stored in itertools.chain((start,), records):
         if seq != expected_seq:
             what = "missing" if seq > expected_seq else "out of order or duplicated"
             problems.append(ChainProblem(expected_seq, f"record {what} (found {seq} next)"))
@@ -217,6 +249,41 @@ def verify_rows(
             if seq in anchored:
                 at_anchor[seq] = (stored, replayed)
         expected_seq, prev = seq + 1, stored
+    return ChainRun(
+        (start[0], start[6]), (expected_seq - 1, prev), tuple(problems), begun, replayed, at_anchor
+    )
+
+
+def joined(
+    runs: Iterable[ChainRun],
+    head: tuple[int, str] | None,
+    anchors: Sequence[Anchor] = (),
+    again: Callable[[int, str], ChainRun] | None = None,
+) -> list[ChainProblem]:
+    """The problems of consecutive runs (in sequence order) as one check of the whole
+    chain finds them, then the stored head's and the anchors'. A run within the anchors'
+    reach that assumed another replayed hash than the one the runs before it ended with
+    (the chain diverged before it) is checked again by ``again(its index, that hash)``."""
+    problems: list[ChainProblem] = []
+    expected_seq, prev, replayed = 1, GENESIS, GENESIS
+    reach = max((a.seq for a in anchors), default=0)
+    at_anchor: dict[int, tuple[str, str]] = {}
+    for index, run in enumerate(runs):
+        if run.first is None:
+            continue
+        seq, prev_hash = run.first
+        if again is not None and seq <= reach and run.replay_from != replayed:
+            run = again(index, replayed)
+        if run.last is None:
+            continue
+        if seq != expected_seq:
+            what = "missing" if seq > expected_seq else "out of order or duplicated"
+            problems.append(ChainProblem(expected_seq, f"record {what} (found {seq} next)"))
+        if prev_hash != prev:
+            problems.append(ChainProblem(seq, "does not link to the record before it"))
+        problems.extend(run.problems)
+        at_anchor.update(run.at_anchor)
+        expected_seq, prev, replayed = run.last[0] + 1, run.last[1], run.replayed
     last_seq = expected_seq - 1
     first_break = min((p.seq for p in problems), default=last_seq + 1)
     if head is not None and head != (last_seq, prev):

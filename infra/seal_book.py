@@ -459,8 +459,11 @@ class SealProblem:
         return f"{self.facet} row {self.key} {self.what} (differs from {since})"
 
 
-def _record_digests(session: Session, committed: Mapping[int, str]) -> list[SealProblem]:
-    """Each audit record's entries against the digest it holds, one record at a time."""
+def _record_digests(
+    session: Session, committed: Mapping[int, str], low: int | None, high: int | None
+) -> list[SealProblem]:
+    """Each audit record's entries against the digest it holds, one record at a time
+    (records ``low`` up to, not including, ``high``; None: no bound)."""
     entries = _ENTRIES.c
     found: list[SealProblem] = []
     seen: set[int] = set()
@@ -472,6 +475,10 @@ def _record_digests(session: Session, committed: Mapping[int, str]) -> list[Seal
             found.append(SealProblem("seal_entries", None, seq, what))
 
     query = select(entries.seq, entries.facet, entries.row_key, entries.row_hash)
+    if low is not None:
+        query = query.where(entries.seq >= low)
+    if high is not None:
+        query = query.where(entries.seq < high)
     current: int | None = None
     group: list[tuple[str, str, str | None]] = []
     for seq, facet, key, digest in session.execute(
@@ -489,11 +496,15 @@ def _record_digests(session: Session, committed: Mapping[int, str]) -> list[Seal
     return sorted(found, key=lambda p: p.seq or 0)
 
 
-def _latest(session: Session) -> dict[str, dict[str, tuple[int, str | None]]]:
+def _latest(
+    session: Session, facets: Sequence[Facet]
+) -> dict[str, dict[str, tuple[int, str | None]]]:
     """Each sealed row's latest entry, by facet and key: one pass in entry order."""
     entries = _ENTRIES.c
-    latest: dict[str, dict[str, tuple[int, str | None]]] = {f.name: {} for f in FACETS}
+    latest: dict[str, dict[str, tuple[int, str | None]]] = {f.name: {} for f in facets}
     query = select(entries.facet, entries.row_key, entries.seq, entries.row_hash)
+    if len(facets) < len(FACETS):
+        query = query.where(entries.facet.in_([f.name for f in facets]))
     for facet, key, seq, digest in session.execute(
         query.order_by(entries.id).execution_options(yield_per=10_000)
     ):
@@ -501,17 +512,23 @@ def _latest(session: Session) -> dict[str, dict[str, tuple[int, str | None]]]:
     return latest
 
 
-def record_problems(session: Session, committed: Mapping[int, str]) -> list[SealProblem]:
-    """Every record's entries against the digest it holds (``committed``: seq -> digest)."""
-    return _record_digests(session, committed)
+def record_problems(
+    session: Session,
+    committed: Mapping[int, str],
+    low: int | None = None,
+    high: int | None = None,
+) -> list[SealProblem]:
+    """Every record's entries against the digest it holds (``committed``: seq -> digest),
+    for records ``low`` up to, not including, ``high`` (None: no bound), in seq order."""
+    return _record_digests(session, committed, low, high)
 
 
-def row_problems(session: Session) -> list[SealProblem]:
-    """Every sealed row against its latest entry (needs nothing from the chain, so it can
-    run beside the chain's check)."""
+def row_problems(session: Session, facets: Sequence[Facet] = FACETS) -> list[SealProblem]:
+    """Every sealed row of ``facets`` against its latest entry, facet by facet (needs
+    nothing from the chain, so it can run beside the chain's check)."""
     found: list[SealProblem] = []
-    latest = _latest(session)
-    for facet in FACETS:
+    latest = _latest(session, facets)
+    for facet in facets:
         sealed_rows = latest[facet.name]
         for key, digest in stored_rows(session, facet):
             seq, sealed = sealed_rows.pop(key, (None, None))

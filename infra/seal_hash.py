@@ -12,8 +12,9 @@ import hashlib
 import json
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
+from json.encoder import encode_basestring_ascii
 from operator import itemgetter
 from typing import Any
 
@@ -50,8 +51,23 @@ def encoded(value: Any) -> bytes:
         return b"F" + repr(value).encode()
     if isinstance(value, (datetime, date)):
         return b"T" + str(_plain(value)).encode()
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
-    return b"J" + text.encode()
+    return b"J" + _json_text(value).encode()
+
+
+_MAKE_ENCODER: Callable[..., Callable[[object, int], Sequence[str]]] | None = getattr(
+    json.encoder, "c_make_encoder", None
+)
+
+
+def _json_text(value: Any) -> str:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)``: the
+    C encoder ``dumps`` builds for these options, without ``dumps``' own cost per call
+    (most of hashing a message, whose attachments are JSON). Its circular-reference
+    marks are made anew each call, as ``dumps`` makes them."""
+    if _MAKE_ENCODER is None:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
+    encode = _MAKE_ENCODER({}, _plain, encode_basestring_ascii, None, ":", ",", True, False, True)
+    return "".join(encode(value, 0))
 
 
 @functools.lru_cache(maxsize=4096, typed=True)
@@ -85,6 +101,9 @@ def row_hash(values: Sequence[Any]) -> str:
             add(_SIZE(len(data)) + data)
         elif kind is datetime or kind is date:
             add(_framed_time(value))
+        elif kind is list or kind is dict:
+            data = b"J" + _json_text(value).encode()
+            add(_SIZE(len(data)) + data)
         else:
             data = encoded(value)
             add(_SIZE(len(data)) + data)

@@ -1,33 +1,21 @@
 """The hash-chained audit log: appending, reading, verifying."""
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, String, Text, cast, func, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.audit import (
-    GENESIS,
-    Anchor,
-    AuditRecord,
-    ChainProblem,
-    RecordRow,
-    seal,
-    sealed_time,
-    verify_rows,
-)
-from infra.seal_book import SealBook, SealProblem, record_problems, row_problems
+from domain.audit import GENESIS, Anchor, AuditRecord, ChainProblem, RecordRow, seal
+from infra.audit_verify import PARALLEL_FROM, verify_log
+from infra.audit_verify_work import BATCH, chain_rows
+from infra.seal_book import SealBook, SealProblem
 from infra.tables import AuditHeadRow, AuditRow
 
 HEAD_ID = 1
 
 
-BATCH = 10_000
 _STREAMED = {"stream_results": True, "yield_per": BATCH}
-"""Reading the whole log ``BATCH`` records at a time, through a server-side cursor where
-the database has one (PostgreSQL), so memory stays flat however long the log grows."""
-
 _LOG = AuditRow.__table__.c
 _COLUMNS = (
     _LOG.seq,
@@ -39,9 +27,6 @@ _COLUMNS = (
     _LOG.prev_hash,
     _LOG.hash,
 )
-_UNREADABLE = "unreadable JSON"
-"""The key a record's fields are kept under when they are not JSON: no seal matches it."""
-_DECODE = json.JSONDecoder().raw_decode
 
 
 def to_record(row: AuditRow) -> AuditRecord:
@@ -134,25 +119,9 @@ class AuditLog:
                 yield AuditRecord(seq, kind_, year, at, actor, fields, prev_hash, digest)
 
     def chain_rows(self) -> Iterator[RecordRow]:
-        """Every record as its seal covers it, in sequence order and in batches: the time as
-        UTC ISO text and the fields parsed from their stored JSON, read as plain columns
-        (no ORM object, no datetime per record) so a million records verify in seconds."""
-        sqlite = self.session.get_bind().dialect.name == "sqlite"
-        at: ColumnElement[str] = (
-            type_coerce(_LOG.at, String)
-            if sqlite
-            else func.to_char(func.timezone("UTC", _LOG.at), 'YYYY-MM-DD"T"HH24:MI:SS.US')
-        )
-        fields: ColumnElement[str] = (
-            type_coerce(_LOG.fields, String) if sqlite else cast(_LOG.fields, Text)
-        )
-        query = select(
-            _LOG.seq, _LOG.kind, _LOG.cycle_year, at, _LOG.actor, fields, _LOG.prev_hash, _LOG.hash
-        ).order_by(_LOG.seq)
-        result = self.session.execute(query, execution_options=_STREAMED)
-        for batch in result.partitions():
-            for seq, kind, year, when, actor, text, prev_hash, digest in batch:
-                yield seq, kind, year, _utc_text(when), actor, _parsed(text), prev_hash, digest
+        """Every record as its seal covers it, in sequence order and in batches (see
+        :func:`infra.audit_verify_work.chain_rows`)."""
+        return chain_rows(self.session)
 
     def of_kinds(
         self, year: int, kinds: Iterable[str], as_of: datetime | None = None
@@ -178,60 +147,11 @@ class AuditLog:
             query = query.where(AuditRow.at <= as_of)
         return {kind: int(n) for kind, n in self.session.execute(query).all()}
 
-    def verify(self, anchors: Sequence[Anchor] = ()) -> list[ChainProblem | SealProblem]:
+    def verify(
+        self, anchors: Sequence[Anchor] = (), parallel_from: int = PARALLEL_FROM
+    ) -> list[ChainProblem | SealProblem]:
         """Recompute the whole chain and compare it with the stored head and ``anchors``;
-        then check every sealed row against its latest seal, and each record's seals
-        against the digest the record holds."""
-        session = self.session
-        committed: dict[int, str] = {}
-
-        def remembering() -> Iterator[RecordRow]:
-            for row in self.chain_rows():
-                fields = row[5]
-                sealed = fields.get("seals") if isinstance(fields, dict) else None
-                if isinstance(sealed, dict):
-                    committed[row[0]] = str(sealed.get("digest"))
-                yield row
-
-        problems: list[ChainProblem | SealProblem] = list(
-            verify_rows(remembering(), self.head(), anchors)
-        )
-        problems.extend(record_problems(session, committed))
-        problems.extend(row_problems(session))
-        return problems
-
-
-def _utc_text(stored: str) -> str:
-    """A stored time as :func:`domain.audit.sealed_time` writes it. Both databases give
-    ``YYYY-MM-DD?HH:MM:SS.ffffff`` in UTC (SQLite as kept, PostgreSQL through ``to_char``);
-    anything else is parsed, and text that is no time at all is kept as it is, so its
-    record's seal fails instead of the check."""
-    if len(stored) == 26 and stored[19] == ".":
-        whole = f"{stored[:10]}T{stored[11:19]}"
-        micro = stored[19:]
-        return f"{whole}+00:00" if micro == ".000000" else f"{whole}{micro}+00:00"
-    try:
-        at = datetime.fromisoformat(stored)
-    except ValueError:
-        return stored
-    return sealed_time(at if at.tzinfo else at.replace(tzinfo=UTC))
-
-
-def _parsed(text: str) -> Mapping[str, object]:
-    """A record's stored fields; text that is not JSON is kept where no seal can match it.
-
-    ``raw_decode`` first: it skips ``json.loads``' checks around the same C scanner, which
-    is most of its cost on short texts; whatever it does not take whole goes to ``loads``.
-    """
-    fields: Mapping[str, object]
-    try:
-        fields, end = _DECODE(text)
-        if end == len(text):
-            return fields
-    except ValueError:
-        pass
-    try:
-        fields = json.loads(text)
-    except ValueError:
-        return {_UNREADABLE: text}
-    return fields
+        then check each record's seals against the digest the record holds, and every
+        sealed row against its latest seal: in worker processes from ``parallel_from``
+        records on (:mod:`infra.audit_verify`)."""
+        return verify_log(self.session, anchors, parallel_from)

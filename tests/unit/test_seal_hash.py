@@ -1,11 +1,14 @@
 """The seal's hashes stay the very bytes rows were sealed with, however they are computed."""
 
 import hashlib
+import json
 from datetime import UTC, date, datetime
 from enum import IntEnum, StrEnum
 from zoneinfo import ZoneInfo
 
-from infra.seal_hash import encoded, entries_digest, row_hash
+import pytest
+
+from infra.seal_hash import _plain, encoded, entries_digest, row_hash
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -68,3 +71,23 @@ def test_a_records_entries_digest_is_the_same_in_any_order() -> None:
     assert entries_digest(reversed(entries)) == digest
     lines = 'messages\t["a"]\t-\ntasks\t["a"]\tcd\ntasks\t["b"]\tab\n'
     assert hashlib.sha256(lines.encode()).hexdigest() == digest
+
+
+def test_json_values_are_framed_as_json_dumps_writes_them() -> None:
+    values: list[object] = [
+        [],
+        {},
+        [{"name": "invite.ics", "content_type": "text/calendar", "data": "QkVHSU4="}],
+        {"z": 1, "a": [True, None, 2.5, float("nan"), -0.0], "é": '☃ "q" \\ \n'},
+        {"when": datetime(2026, 3, 4, 5, 6, 7, tzinfo=CHICAGO), "day": date(2026, 1, 2)},
+        ("a", 1),
+    ]
+    for value in values:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
+        assert encoded(value) == b"J" + text.encode()
+        assert row_hash([value]) == framed([value])
+    looped: list[object] = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match="Circular reference"):
+        encoded(looped)
+    assert encoded([[1]]) == b"J[[1]]"  # nothing left marked by the failure before
