@@ -16,8 +16,6 @@ from functools import cache
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from email_validator import EmailNotValidError, validate_email
-
 from domain.errors import DomainError, MissingValue
 
 MEMBER_ID_MAX = 64
@@ -141,6 +139,9 @@ def email_address(value: str, field: str) -> str:
     if not text:
         raise InvalidValue(field, f"{field} is empty; give an email address")
     _check_length(text, field, EMAIL_MAX)
+    # imported here: it compiles large patterns, and most commands check no address
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as err:

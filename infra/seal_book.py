@@ -21,9 +21,8 @@ import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-import psycopg
 from sqlalchemy import Column, Table, event, inspect, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -53,6 +52,9 @@ from infra.tables import (
     TaskRow,
     UnmatchedRow,
 )
+
+if TYPE_CHECKING:
+    import psycopg
 
 _BATCH = 500
 _COPY_ENTRIES = "COPY seal_entries (seq, facet, row_key, row_hash) FROM STDIN"
@@ -356,8 +358,8 @@ def _write_entries(session: Session, entries: Sequence[tuple[int, str, str, str 
     if not entries:
         return
     connection = session.connection()
-    driver = connection.connection.dbapi_connection
-    if isinstance(driver, psycopg.Connection):
+    if connection.dialect.driver == "psycopg":  # psycopg itself is loaded only then
+        driver = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
         with driver.cursor() as cursor, cursor.copy(_COPY_ENTRIES) as copy:
             for entry in entries:
                 copy.write_row(entry)

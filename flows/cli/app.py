@@ -15,11 +15,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer._click.exceptions import ClickException  # Typer's own Click, which it raises
 
 from domain.errors import DomainError
-from flows.cli.hints import hint_for
 from flows.cli.support import emit, err
-from flows.prefect_server import PrefectStackError
-from infra import db
-from infra.settings import Settings
 
 # name -> (module, attribute): a sub-app (a Typer) or a command (a function), in the
 # order ``mentoring --help`` lists them. Only the one a command line names is imported, so
@@ -93,12 +89,14 @@ def main() -> None:
     args = sys.argv[1:]
     as_json = "--json" in args
     try:
-        code = build_app(args)(args=args, standalone_mode=False)
+        code = _run(args)
     except DomainError as refusal:
+        from flows.cli.hints import hint_for  # only after a refusal: it loads the seal book
+
         _fail(f"error: {refusal}{hint_for(refusal)}", 1, as_json)
     except (OperationalError, ProgrammingError) as failure:
         _fail(_database_trouble(failure), 1, as_json)
-    except PrefectStackError as trouble:
+    except _prefect_stack_error() as trouble:
         _fail(f"error: {trouble}", 1, as_json)
     except ClickException as usage:
         from typer.rich_utils import rich_format_error
@@ -107,7 +105,22 @@ def main() -> None:
         _fail(f"error: {usage.format_message()}", usage.exit_code, as_json, said=True)
     except typer.Abort:
         _fail("Aborted!", 1, as_json)
-    sys.exit(code if isinstance(code, int) else 0)
+    sys.exit(code)
+
+
+def _run(args: list[str]) -> int:
+    """Run the command line; its exit code (a refusal or usage error is raised)."""
+    code = build_app(args)(args=args, standalone_mode=False)
+    return code if isinstance(code, int) else 0
+
+
+def _prefect_stack_error() -> type[Exception]:
+    """The Prefect stack's error class, imported only once something has gone wrong (an
+    ``except`` clause is evaluated only when an exception reaches it), so commands that
+    never start Prefect do not load its module."""
+    from flows.prefect_server import PrefectStackError
+
+    return PrefectStackError
 
 
 def _fail(line: str, code: int, as_json: bool, *, said: bool = False) -> NoReturn:
@@ -123,6 +136,9 @@ def _fail(line: str, code: int, as_json: bool, *, said: bool = False) -> NoRetur
 
 def _database_trouble(failure: OperationalError | ProgrammingError) -> str:
     """The driver's first line, and which database (password hidden)."""
+    from infra import db
+    from infra.settings import Settings
+
     lines = str(failure.orig).strip().splitlines()
     reason = lines[0] if lines else type(failure.orig).__name__
     where = db.redacted(Settings.from_env().database_url)

@@ -1,9 +1,10 @@
 """``mentoring notifications``: deliver the queued mail, list what was sent or failed."""
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.progress import MofNCompleteColumn, Progress
 
 from flows.cli.support import JsonOption, PlainTable, YearOption, emit, err, out, uow
 from flows.signals import stop_on_signals
@@ -22,22 +23,8 @@ def notifications_deliver(as_json: JsonOption = False) -> None:
     Each message is claimed before it is sent, so two deliveries at once never send the
     same one. Exits 1 when the server could not be used, naming it and why; Ctrl-C lets
     the messages in flight finish and leaves the rest for the next run."""
-    with (
-        stop_on_signals(pass_on=False) as stop,
-        Progress(
-            *Progress.get_default_columns(),
-            MofNCompleteColumn(),
-            console=err,
-            disable=as_json,
-            transient=True,
-        ) as bar,
-    ):
-        job = bar.add_task("delivering", total=None)
-        counts = notification_cases.deliver(
-            uow(),
-            progress=lambda done, total: bar.update(job, completed=done, total=total),
-            stop=stop,
-        )
+    with stop_on_signals(pass_on=False) as stop, _progress_bar(shown=not as_json) as progress:
+        counts = notification_cases.deliver(uow(), progress=progress, stop=stop)
     emit(
         counts.as_dict(),
         as_json,
@@ -54,6 +41,22 @@ def notifications_deliver(as_json: JsonOption = False) -> None:
     if stop.is_set():
         err.print("stopped: the messages not sent stay queued for the next delivery")
         raise typer.Exit(130)
+
+
+@contextmanager
+def _progress_bar(*, shown: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr while the block runs, gone after it; with ``--json``
+    none at all, nor its module loaded, so a delivery run by a script starts sooner."""
+    if not shown:
+        yield None
+        return
+    from rich.progress import MofNCompleteColumn, Progress
+
+    with Progress(
+        *Progress.get_default_columns(), MofNCompleteColumn(), console=err, transient=True
+    ) as bar:
+        job = bar.add_task("delivering", total=None)
+        yield lambda done, total: bar.update(job, completed=done, total=total)
 
 
 @notifications_app.command("list")

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -27,15 +27,19 @@ from rich.text import Text
 from domain.calendar import DEFAULT_TIMEZONE, zone
 from domain.cycle_states import DESCRIPTIONS, FORWARD_EVENTS, CycleEvent
 from domain.values import InvalidValue, cycle_year
-from infra.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from infra.uow import UnitOfWork
 
 # No emoji codes: a stored ":warning:" is shown as typed, as --json has it.
 out = Console(emoji=False)
 err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
-def uow() -> UnitOfWork:
+def uow() -> "UnitOfWork":
     """A unit of work on the database the settings name (``MENTORING_DATABASE_URL``)."""
+    from infra.uow import UnitOfWork  # loaded by the commands that open the database
+
     return UnitOfWork.from_settings()
 
 

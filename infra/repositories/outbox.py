@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from domain.notifications import Attachment, MessageKind, MessageStatus, OutgoingMessage
 from domain.outbox import QueuedMessage
-from infra.repositories.keyed_rows import insert_new
 from infra.seal_book import BY_NAME, SealBook, key_text, row_hash
 from infra.tables import MessageRow
 
@@ -85,6 +84,9 @@ class Outbox:
 
     def enqueue(self, messages: Iterable[OutgoingMessage], now: datetime) -> int:
         """Store messages not queued before (by key); returns how many are new."""
+        # Here, not at the top: it loads the PostgreSQL dialect, which a delivery never needs.
+        from infra.repositories.keyed_rows import insert_new
+
         rows = [
             {
                 "key": m.key,
