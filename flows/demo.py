@@ -3,39 +3,38 @@
 It runs on embedded defaults in a folder of its own (SQLite, .eml mail, an ephemeral
 Prefect server), with a simulated clock: each step runs the daily-tick flow as if it
 were that day, so a year passes in seconds. The committee's pairing approval is the
-real pause-for-input flow, answered by the demo from another thread. One member applies
-through the participants' site over HTTP (the site served in this process on a free
-port, on the simulated clock): sign-in link read from the mail folder, form posted. The
-ephemeral server is started first, with room to start on a busy machine (120 s unless
-PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS says otherwise).
+real pause-for-input flow, answered by the demo from another thread. Members use the
+participants' site over HTTP (:mod:`flows.demo_site`): one applies; once mentoring has
+begun three pairs set goals, log meetings and answer check-ins, one pair's check-in needing
+the committee; after the formal end their partners answer the survey there (the others'
+answers come from a survey export). The ephemeral server is started first, with room to
+start on a busy machine (120 s unless PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+says otherwise).
 """
 
-import email
-import email.policy
 import os
-import re
-import secrets
 import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import httpx
-
+from flows.demo_site import (
+    EngagedPair,
+    SiteActivity,
+    apply_on_the_site,
+    at,
+    engaged_pairs,
+    mentoring_visits,
+    running_site,
+    survey_on_the_site,
+    visit_pairs,
+)
 from flows.prefect_server import ephemeral_startup_seconds, start_ephemeral_server
-
-CHICAGO = ZoneInfo("America/Chicago")
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-HEADING = re.compile(r"<h1>([^<]+)</h1>")
-SUMMARY = re.compile(r'class="error-summary-list">(.*?)</ul>', re.DOTALL)
-SIGN_IN_LINK = re.compile(r"https?://[^\s\"'<>]+/sign-in/[A-Za-z0-9_-]+")
 
 
 def prepare_environment(folder: Path) -> int:
@@ -71,6 +70,7 @@ class DemoLog:
     year: int
     flow_runs: list[dict[str, str]] = field(default_factory=list)
     site: dict[str, str] = field(default_factory=dict)
+    on_the_site: SiteActivity = field(default_factory=SiteActivity)
 
     def record(self, name: str, state: Any) -> Any:
         self.flow_runs.append(
@@ -79,10 +79,6 @@ class DemoLog:
         if not state.is_completed():
             raise RuntimeError(f"demo step {name} ended {state.name}: {state.message}")
         return state.result()
-
-
-def at(year: int, month: int, day: int, hour: int = 7) -> datetime:
-    return datetime(year, month, day, hour, tzinfo=CHICAGO)
 
 
 def run_demo(folder: Path, year: int, say: Callable[[str], None]) -> dict[str, Any]:
@@ -104,8 +100,8 @@ def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
     from flows.assessment_report import publish_assessment_report
     from flows.daily_tick import daily_tick
     from flows.deliver_notifications import deliver_notifications
-    from flows.demo_data import write_demo_files, write_demo_survey
-    from flows.usecases import applications, assessment, cycles, members
+    from flows.demo_data import write_demo_files
+    from flows.usecases import applications, cycles, members
     from infra import db
     from infra.settings import Settings
     from infra.uow import UnitOfWork
@@ -135,11 +131,7 @@ def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
         uow, year, apps, actor="demo", now=at(year, 9, 1, 12)
     )
     say(f"applications: {imported.imported} accepted, {len(imported.rejected)} refused")
-    log.site = _apply_on_the_site(folder, roster, apps, at(year, 9, 2, 10))
-    say(
-        f"the participants' site at {log.site['url']}: {log.site['member_id']} asked for a "
-        "sign-in link, opened it from the mail folder and applied as a mentee, over HTTP"
-    )
+    _apply_on_the_site(log, folder, roster, apps, at(year, 9, 2, 10), say)
     tick(at(year, 9, 24), "deadline reminder")
     tick(at(year, 10, 1), "applications close")
     _review(log, year, at(year, 10, 15, 10), say)
@@ -149,16 +141,9 @@ def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
         (12, 1, "formal mentoring begins"),
     ):
         tick(at(year, month, day), label)
-    for month in range(1, 7):
-        tick(at(year + 1, month, 2), "monthly check-in")
+    _mentoring_on_the_site(log, folder, roster, tick, say)
     tick(at(year + 1, 7, 1), "formal mentoring ends")
-    with uow:
-        pairs = [p.members for p in uow.pairings.approved_pairs(year)]
-    survey = write_demo_survey(folder / "inputs", year, pairs)
-    answered = assessment.import_responses(
-        uow, year, survey, actor="demo", now=at(year + 1, 7, 20, 12)
-    )
-    say(f"survey: {answered.imported} response(s) imported")
+    _survey(log, folder, roster, say)
     tick(at(year + 1, 7, 25), "assessment reminder")
     tick(at(year + 1, 8, 1), "assessment closes")
     report = log.record(
@@ -172,90 +157,108 @@ def _walk(folder: Path, year: int, say: Callable[[str], None]) -> DemoLog:
 
 
 def _apply_on_the_site(
-    folder: Path, roster: Path, applications: Path, when: datetime
-) -> dict[str, str]:
+    log: DemoLog,
+    folder: Path,
+    roster: Path,
+    applications: Path,
+    when: datetime,
+    say: Callable[[str], None],
+) -> None:
     """A member not in the imported file applies on the site, as a member does."""
     from flows.demo_data import site_applicant
 
     applicant = site_applicant(roster, applications, when.date())
-    with _site(when) as url, httpx.Client(base_url=url, timeout=30) as web:
-        page = web.get("/sign-in")
-        web.post("/sign-in", data={"email": applicant.email, "csrf_token": _csrf(page.text)})
-        link = _mailed_link(folder / "mail", applicant.email)
-        page = web.get(link)
-        _expect(web.post(link, data={"csrf_token": _csrf(page.text)}), 303, "", "sign-in")
-        page = web.get("/apply")
-        form = {**applicant.form, "csrf_token": _csrf(page.text)}
-        _expect(web.post("/apply", data=form), 200, "Application received", "application")
-    return {"url": url, "member_id": applicant.member_id, "role": str(applicant.form["role"])}
-
-
-@contextmanager
-def _site(start: datetime) -> Iterator[str]:
-    """The participants' site on a free port in a thread, its clock running from ``start``."""
-    import uvicorn
-
-    from flows.prefect_server import free_port
-    from flows.web import PortalSettings, create_app
-    from infra.settings import Settings
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = PortalSettings(url, secrets.token_urlsafe(48), Settings.from_env().database_url)
-    began = time.monotonic()
-    app = create_app(
-        settings,
-        clock=lambda: start.astimezone(UTC) + timedelta(seconds=time.monotonic() - began),
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="demo-site", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the participants' site did not start on {url}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-
-def _csrf(page: str) -> str:
-    found = CSRF.search(page)
-    if found is None:
-        raise RuntimeError("a page of the participants' site had no csrf_token field")
-    return found.group(1)
-
-
-def _expect(answer: httpx.Response, status: int, heading: str, what: str) -> None:
-    """The page a form accepted answers with; anything else ends the demo, saying what
-    the page said (its heading and the problems in its error summary)."""
-    said = [h.strip() for h in HEADING.findall(answer.text)]
-    if answer.status_code == status and (not heading or said[:1] == [heading]):
-        return
-    summary = SUMMARY.search(answer.text)
-    said += [p.strip() for p in re.findall(r">([^<>]+)<", summary.group(1))] if summary else []
-    raise RuntimeError(
-        f"the site refused the demo's {what} (HTTP {answer.status_code}): {'; '.join(said)}"
+    with running_site(when, folder / "mail", log.on_the_site) as site:
+        apply_on_the_site(site, applicant, when)
+    role = str(applicant.form["role"])
+    log.site = {"url": site.url, "member_id": applicant.member_id, "role": role}
+    say(
+        f"the participants' site at {site.url}: {applicant.member_id} asked for a sign-in "
+        f"link, opened it from the mail folder and applied as a {role}, over HTTP"
     )
 
 
-def _mailed_link(mail: Path, address: str, timeout: float = 30) -> str:
-    """The sign-in link in the mail to ``address`` the site delivered to the folder."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in mail.glob("*.eml"):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            body = message.get_body(("plain",))
-            found = SIGN_IN_LINK.search(body.get_content()) if body is not None else None
-            if found and address in str(message["To"]):
-                return found.group(0)
-        time.sleep(0.2)
-    raise RuntimeError(f"no sign-in mail to {address} arrived in {mail}")
+def _engaged(year: int, roster: Path) -> list[EngagedPair]:
+    from flows.demo_data import member_emails
+    from infra.uow import UnitOfWork
+
+    with UnitOfWork.from_settings() as uow:
+        pairs = uow.pairings.approved_pairs(year)
+    return engaged_pairs(pairs, member_emails(roster))
+
+
+def _mentoring_on_the_site(
+    log: DemoLog,
+    folder: Path,
+    roster: Path,
+    tick: Callable[[datetime, str], None],
+    say: Callable[[str], None],
+) -> None:
+    """The monthly ticks of formal mentoring, and between them the engaged pairs' visits
+    to the site (one server for the whole of it)."""
+    year = log.year
+    pairs = _engaged(year, roster)
+    visits = mentoring_visits(year)
+    ticks = [at(year + 1, month, 2) for month in range(1, 7)]
+    with running_site(visits[0].when, folder / "mail", log.on_the_site) as site:
+        for when in sorted([*ticks, *(v.when for v in visits)]):
+            visit = next((v for v in visits if v.when == when), None)
+            if visit is None:
+                tick(when, "monthly check-in")
+                continue
+            done = visit_pairs(site, pairs, visit)
+            say(
+                f"{when:%Y-%m-%d} on the site: {done.sign_ins} partner(s) signed in from the "
+                f"mailed link; {done.goals} pair(s) set goals, {done.meetings} meeting(s) "
+                f"logged, {done.check_ins} check-in(s) answered"
+            )
+            for pair_id in done.flagged_pairs:
+                _tell_the_committee(log, pair_id, site.clock(), say)
+
+
+def _tell_the_committee(
+    log: DemoLog, pair_id: int, when: datetime, say: Callable[[str], None]
+) -> None:
+    """What the needs-attention trigger's flow does, on the demo's clock. The site's event
+    is not sent in the demo (no Prefect API for it: the site logs a warning, see
+    :func:`flows.pair_attention.announce_needs_attention`), and the flow reads the real
+    clock, which would date the committee's notice outside the demo's year."""
+    from flows.usecases.pair_attention import tell_the_committee
+    from infra.uow import UnitOfWork
+
+    told = tell_the_committee(UnitOfWork.from_settings(), log.year, pair_id, actor="demo", now=when)
+    say(
+        f"pair {pair_id} flagged (a check-in scored 2 of 5 and asked the committee to get in "
+        "touch): the committee has a task; with no Prefect API here no event was sent (the "
+        f"site's warning), so the demo does what the trigger's flow does: {told.message}"
+    )
+
+
+def _survey(log: DemoLog, folder: Path, roster: Path, say: Callable[[str], None]) -> None:
+    """The engaged pairs' partners answer the survey on the site; the others' answers come
+    from the survey export."""
+    from flows.demo_data import write_demo_survey
+    from flows.usecases import assessment
+    from infra.uow import UnitOfWork
+
+    year = log.year
+    when = at(year + 1, 7, 8, 10)
+    with running_site(when, folder / "mail", log.on_the_site) as site:
+        survey = survey_on_the_site(site, _engaged(year, roster), when)
+    done = survey.done
+    say(
+        f"{when:%Y-%m-%d} on the site: {done.sign_ins} participant(s) signed in; "
+        f"{done.survey_answers} survey answer(s), {done.continuing_answers} answer(s) on "
+        f"going on meeting, {done.meetings} June meeting(s) logged"
+    )
+    uow = UnitOfWork.from_settings()
+    with uow:
+        pairs = [p.members for p in uow.pairings.approved_pairs(year)]
+    export = write_demo_survey(folder / "inputs", year, pairs, answered=survey.places)
+    answered = assessment.import_responses(
+        uow, year, export, actor="demo", now=at(year + 1, 7, 20, 12)
+    )
+    say(f"survey export: {answered.imported} more response(s) imported")
 
 
 def _review(log: DemoLog, year: int, when: datetime, say: Callable[[str], None]) -> None:
@@ -305,6 +308,7 @@ def _wait_for_pause(runner: threading.Thread, timeout: float = 60) -> Any:
 def _summary(folder: Path, log: DemoLog) -> dict[str, Any]:
     from domain.notifications import MessageStatus
     from flows.usecases import audit, notifications
+    from flows.usecases.engagement_figures import cycle_engagement
     from infra.uow import UnitOfWork
 
     uow = UnitOfWork.from_settings()
@@ -314,6 +318,7 @@ def _summary(folder: Path, log: DemoLog) -> dict[str, Any]:
         task_count = len(uow.tasks.of_cycle(log.year))
     listed = notifications.list_messages(uow, year=log.year)
     check = audit.verify(uow)
+    engaged = cycle_engagement(uow, now=at(log.year + 1, 8, 1)).get(log.year)
     return {
         "year": log.year,
         "state": str(state),
@@ -326,6 +331,8 @@ def _summary(folder: Path, log: DemoLog) -> dict[str, Any]:
         "audit_records": check.records,
         "audit_intact": check.ok,
         "site": log.site,
+        "on_the_site": log.on_the_site.as_dict(),
+        "engagement": engaged.as_dict() if engaged else None,
         "database": os.environ["MENTORING_DATABASE_URL"],
         "mail_folder": str(folder / "mail"),
     }

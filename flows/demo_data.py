@@ -2,6 +2,7 @@
 
 import csv
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -154,11 +155,17 @@ COMMENTS = [
 
 
 def write_demo_survey(
-    folder: Path, year: int, pairs: list[tuple[str, str]], seed: int = 11
+    folder: Path,
+    year: int,
+    pairs: list[tuple[str, str]],
+    answered: Collection[tuple[str, str]] = (),
+    seed: int = 11,
 ) -> Path:
-    """The July survey: about four in five participants answer, once per role they had."""
+    """The July survey export: about four in five participants answer, once per role they
+    had, leaving out the (member, role) places ``answered`` on the site."""
     rng = random.Random(seed)
     places = sorted({(m, "mentor") for m, _ in pairs} | {(e, "mentee") for _, e in pairs})
+    places = [place for place in places if place not in answered]
     survey = folder / "assessment.csv"
     opens = datetime(year + 1, 7, 2, 9)
     with survey.open("w", newline="") as handle:
@@ -190,6 +197,12 @@ class SiteApplicant:
     member_id: str
     email: str
     form: dict[str, str | list[str]]
+
+
+def member_emails(roster: Path) -> dict[str, str]:
+    """Each member's address on ``roster``, by member id."""
+    with roster.open(newline="") as handle:
+        return {row["member_id"]: row["email"] for row in csv.DictReader(handle)}
 
 
 def site_applicant(roster: Path, applications: Path, on: date) -> SiteApplicant:

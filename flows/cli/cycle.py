@@ -24,6 +24,7 @@ from flows.cli.support import (
 from flows.usecases import assessment as assessment_cases
 from flows.usecases import cycles as cycle_cases
 from flows.usecases import program as program_cases
+from flows.usecases.engagement_figures import CycleEngagement, cycle_engagement
 
 cycle_app = typer.Typer(help="Annual cycles: create, inspect, advance.", no_args_is_help=True)
 
@@ -77,15 +78,20 @@ def cycle_list(as_json: JsonOption = False) -> None:
     """Every cycle, past and present, with its state and outcome.
 
     The outcome: pairs still active at the end, completion, the assessment's response rate and
-    mean overall score."""
+    mean overall score. Once mentoring has begun, the pairs' engagement too: pairs that logged
+    a meeting, meetings logged, pairs that met every month so far, flagged pairs, pairs that
+    set goals and the survey's mean "goals met" ([bold]engagement[/bold] in --json, null
+    before mentoring begins)."""
     views = cycle_cases.list_all(uow())
     outcomes = {o.year: o for o in assessment_cases.cycle_outcomes(uow())}
+    engaged = cycle_engagement(uow())
     rows = [
         {
             **c.as_dict(),
             "outcome": {
                 k: v for k, v in outcomes[c.year].as_dict().items() if k not in ("year", "state")
             },
+            "engagement": engaged[c.year].as_dict() if c.year in engaged else None,
         }
         for c in views
     ]
@@ -107,8 +113,37 @@ def cycle_list(as_json: JsonOption = False) -> None:
                 "—" if o.mean_overall is None else f"{o.mean_overall:.2f} / 5",
             )
         out.print(table if views else "no cycles yet: `mentoring cycle create YEAR`")
+        if engaged:
+            out.print(_engagement_table(list(engaged.values())))
 
     emit({"cycles": rows}, as_json, human)
+
+
+def _engagement_table(engaged: list[CycleEngagement]) -> PlainTable:
+    """Once mentoring has begun: how the pairs took part, one narrow row a cycle."""
+    table = PlainTable(
+        "year",
+        "pairs met",
+        "meetings",
+        "met monthly",
+        "flagged",
+        "goals set",
+        "goals met",
+        title="engagement since mentoring began",
+        caption="pairs met: logged a meeting; met monthly: met every month so far; "
+        "goals met: the survey's mean (1–5)",
+    )
+    for e in engaged:
+        table.add_row(
+            str(e.year),
+            f"{e.pairs_met} of {e.pairs}",
+            str(e.figures.meetings),
+            _percent(e.met_every_month_share),
+            str(e.flagged),
+            f"{e.figures.goals_set} of {e.pairs}",
+            "—" if e.goals_met is None else f"{e.goals_met:.2f} / 5",
+        )
+    return table
 
 
 def _percent(share: float | None) -> str:

@@ -139,5 +139,23 @@ def demo(
                 f"on the participants' site ({site['url']}): {site['member_id']} signed in "
                 f"from the mailed link and applied as {site['role']}"
             )
+        done = summary.get("on_the_site")
+        if done:
+            out.print(
+                f"on the site in all: {done['sign_ins']} sign-ins from mailed links, "
+                f"{done['applications']} application, {done['goals']} pairs' goals, "
+                f"{done['meetings']} meetings logged, {done['check_ins']} check-ins "
+                f"({len(done['flagged_pairs'])} pair flagged for the committee), "
+                f"{done['survey_answers']} survey answers, {done['continuing_answers']} "
+                "going-on answers"
+            )
+        engaged = summary.get("engagement")
+        if engaged:
+            out.print(
+                f"engagement, as `mentoring cycle list` shows it: {engaged['pairs_met']} of "
+                f"{engaged['pairs']} pairs logged a meeting ({engaged['meetings']} meetings), "
+                f"{engaged['met_every_month']} met every month, {engaged['flagged']} flagged, "
+                f"{engaged['goals_set']} set goals"
+            )
 
     emit(summary, as_json, human)
