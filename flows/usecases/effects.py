@@ -320,8 +320,9 @@ def _orientation(mailer: Mailer, pairs: list[tuple[str, str]], now: datetime) ->
     when = moment_words(starts, mailer.cycle.calendar.tz.key)
     sentence = (
         f"orientation invitations not sent: the session on {when} has begun; set a new "
-        f"session with `mentoring cycle program {year} --orientation-at …` (the "
-        "invitations then go), or confirm that none go by marking this task done"
+        "session with the “Set the orientation session” form (or `mentoring cycle program "
+        f"{year} --orientation-at …`), and the invitations then go; or confirm that none go "
+        "by marking this task done"
     )
     title = sentence[0].upper() + sentence[1:]
     return [], [

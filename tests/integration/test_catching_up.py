@@ -82,8 +82,9 @@ def test_a_late_start_sends_no_call_and_no_invitation_to_a_past_orientation(
     assert "orientation_invitation" not in sent
     sentence = (
         f"orientation invitations not sent: the session on {SESSION} has begun; set a new "
-        "session with `mentoring cycle program 2026 --orientation-at …` (the invitations "
-        "then go), or confirm that none go by marking this task done"
+        "session with the “Set the orientation session” form (or `mentoring cycle program "
+        "2026 --orientation-at …`), and the invitations then go; or confirm that none go by "
+        "marking this task done"
     )
     assert transition_fields(uow, CycleEvent.start_orientation)["not_sent"] == [sentence]
     task = held_task(uow)
