@@ -191,10 +191,11 @@ class _TaskGroup:
 
 def _group_title(task: TaskView) -> str:
     """Participant task titles name the pair ("First meeting of C1 and C2"); the group
-    keeps the words before."""
+    keeps the words before. A committee task is its own line, with the number the "Mark
+    a task done" form asks for."""
     if task.audience is TaskAudience.participant:
         return task.title.partition(" of ")[0]
-    return task.title
+    return f"{task.title} (no. {task.id})"
 
 
 def _task_groups(tasks: Sequence[TaskView]) -> list[_TaskGroup]:

@@ -124,7 +124,7 @@ def test_open_and_overdue_tasks_say_who_they_are_for() -> None:
     page = status_page(view(), tasks, story(), NOW)
     overdue, open_ = page.split("**Overdue** (1)")[1].split("**Open**")
     assert (
-        "| Review applications as they arrive | the committee "
+        "| Review applications as they arrive (no. 1) | the committee "
         "| Wed Sep 30, 2026, 11:59 PM Chicago time (passed) |" in overdue
     )
     assert f"({NAMES_SHOWN + 3})" in open_
