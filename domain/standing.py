@@ -92,17 +92,10 @@ def outcome(
 
 
 def call_is_open(cycle: Cycle, now: datetime) -> bool:
-    """Members may apply: the cycle is in ``call_open`` and ``now`` is within its call
-    window, the window the CSV intake holds applications to."""
-    calendar = cycle.calendar
-    opens = calendar.due_at(CycleEvent.open_call)
-    closes = calendar.due_at(CycleEvent.close_applications)
-    return (
-        cycle.state is CycleState.call_open
-        and opens is not None
-        and closes is not None
-        and opens <= now <= closes
-    )
+    """Members may apply: the cycle is in ``call_open`` (on its date, or earlier when the
+    committee opened it early) and its deadline has not passed."""
+    closes = cycle.calendar.due_at(CycleEvent.close_applications)
+    return cycle.state is CycleState.call_open and closes is not None and now <= closes
 
 
 def open_call(cycles: Iterable[Cycle], now: datetime) -> Cycle | None:

@@ -89,7 +89,8 @@ def import_applications(
     with uow:
         cycle = uow.cycles.get(year, for_update=True)
         require(Activity.late_intake if allow_late else Activity.intake, cycle.state, year)
-        screening = _screen(path, mapping, cycle.calendar, uow.members.by_id(), allow_late)
+        opened = call_opened(uow, year, cycle.calendar)
+        screening = _screen(path, mapping, cycle.calendar, opened, uow.members.by_id(), allow_late)
         accepted = list(screening.chosen.values())
         replaced = list(screening.repeated)
         if dry_run:
@@ -198,15 +199,32 @@ def take_in(
     return TakenIn(replaced, messages, record.seq)
 
 
+def call_opened(uow: UnitOfWork, year: int, calendar: CycleCalendar) -> datetime:
+    """When the call for applications opened: its date on the calendar, or, when the
+    committee opened it early, the moment it did (the transition's audit record)."""
+    planned = calendar.milestone(CycleEvent.open_call)
+    fired = [
+        record.at.astimezone(calendar.tz)
+        for record in uow.audit.of_kinds(year, ["transition"])
+        if record.fields.get("event") == str(CycleEvent.open_call)
+    ]
+    return min([planned, *fired])
+
+
 def intake_eligibility(
-    app: Application, member: Member | None, calendar: CycleCalendar, *, allow_late: bool = False
+    app: Application,
+    member: Member | None,
+    calendar: CycleCalendar,
+    opened: datetime,
+    *,
+    allow_late: bool = False,
 ) -> Eligibility:
-    """One application against the roster and the cycle's call window, as every way in
-    checks it."""
+    """One application against the roster and the cycle's call window (from ``opened``,
+    see :func:`call_opened`), as every way in checks it."""
     return check_eligibility(
         app,
         member,
-        call_opens=calendar.milestone(CycleEvent.open_call),
+        call_opens=opened,
         call_closes=calendar.milestone(CycleEvent.close_applications),
         program_ends=calendar.milestone(CycleEvent.end_mentoring).date(),
         allow_late=allow_late,
@@ -217,6 +235,7 @@ def _screen(
     path: Path,
     mapping: FormMapping | None,
     calendar: CycleCalendar,
+    opened: datetime,
     members: dict[str, Member],
     allow_late: bool,
 ) -> _Screening:
@@ -234,7 +253,7 @@ def _screen(
             )
             continue
         member = members.get(app.member_id)
-        verdict = intake_eligibility(app, member, calendar, allow_late=allow_late)
+        verdict = intake_eligibility(app, member, calendar, opened, allow_late=allow_late)
         if not verdict.ok:
             found.rejected.append(
                 {"line": line, "member_id": app.member_id, "reason": verdict.reason}

@@ -19,7 +19,7 @@ from domain.applications import ApplicationStatus, Area, CareerStage, LibraryTyp
 from domain.cycle import Cycle
 from domain.standing import call_is_open, next_call_opens, open_call
 from domain.time_words import moment_words
-from flows.usecases.applications import SITE, intake_eligibility, take_in
+from flows.usecases.applications import SITE, call_opened, intake_eligibility, take_in
 from flows.usecases.clock import utcnow
 from flows.usecases.standing import running_cycles
 from infra.uow import UnitOfWork
@@ -132,7 +132,8 @@ def apply_on_site(
         reading = read_form(form, member, now, cycle.calendar.timezone)
         if reading.application is None:
             return ApplicationRefused(reading.problems)
-        verdict = intake_eligibility(reading.application, member, cycle.calendar)
+        opened = call_opened(uow, year, cycle.calendar)
+        verdict = intake_eligibility(reading.application, member, cycle.calendar, opened)
         if not verdict.ok:
             return ApplicationRefused([FieldProblem("", _sentence(verdict.reason or ""))])
     with uow:  # the writing, with the cycle locked and its call asked about again
