@@ -45,11 +45,12 @@ class EmlFolderTransport:
     replaces its copy.
     """
 
-    chunk = 128
+    chunk = 250
     resend_replaces = True
 
     def __init__(self, folder: Path | str, sender: str = DEFAULT_FROM) -> None:
         self.folder = Path(folder)
+        self._prefix = os.path.join(self.folder, "")
         self.sender = sender
         self.domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
         self.writer = MessageWriter(sender, self.domain, linesep="\n")
@@ -94,10 +95,10 @@ class EmlFolderTransport:
         except BadAddressError as exc:
             return DeliveryResult(msg.key, DeliveryStatus.failed, str(exc), tried=False)
         name = eml_filename(msg.key)
-        target = self.folder / name
+        target = self._prefix + name
         # A claimed message has one writer at a time; the pid keeps two runs' temp files
         # apart should a crashed run's lease run out while it still lives.
-        temp = str(self.folder / f".{name}.{os.getpid()}.tmp")
+        temp = f"{self._prefix}.{name}.{os.getpid()}.tmp"
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as exc:

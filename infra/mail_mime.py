@@ -21,6 +21,7 @@ import datetime as dt
 import random
 import re
 import string
+import time
 from email.message import MIMEPart
 from email.policy import Policy
 from email.utils import format_datetime
@@ -152,6 +153,18 @@ class MessageWriter:
         self._eol = linesep.encode("ascii")
         self._policy: Policy = SMTP_POLICY.clone(linesep=linesep)
         self._from = folded_address("From", sender, self._policy)
+        self._now = (-1, "")  # one tuple: threads sharing the writer read it whole
+
+    def _date(self, date: dt.datetime | None) -> str:
+        """The Date header's value: ``date``, else now (formatted once a second)."""
+        if date is not None:
+            return format_datetime(date)
+        second = int(time.time())
+        cached, text = self._now
+        if second != cached:
+            text = format_datetime(dt.datetime.fromtimestamp(second, dt.UTC))
+            self._now = (second, text)
+        return text
 
     def write(self, msg: OutgoingMessage, *, date: dt.datetime | None = None) -> bytes:
         """The whole message: headers, the alternatives, then any attachments."""
@@ -161,7 +174,7 @@ class MessageWriter:
             unstructured("Subject", msg.subject, eol)
             + self._from
             + to
-            + f"Date: {format_datetime(date or dt.datetime.now(dt.UTC))}{eol}"
+            + f"Date: {self._date(date)}{eol}"
             + f"Message-ID: {message_id_for(msg.key, self.domain)}{eol}"
             + f"Auto-Submitted: auto-generated{eol}MIME-Version: 1.0{eol}"
         ).encode("ascii")

@@ -8,9 +8,9 @@ import base64
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Table, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Row, Table, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from domain.notifications import Attachment, MessageKind, MessageStatus, OutgoingMessage
@@ -58,7 +58,8 @@ def ones(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-def to_message(row: MessageRow) -> OutgoingMessage:
+def to_message(row: MessageRow | Row[Any]) -> OutgoingMessage:
+    """The message a stored row holds (an ORM object or a row of the table)."""
     return OutgoingMessage(
         key=row.key,
         kind=MessageKind(row.kind),
@@ -141,10 +142,11 @@ class Outbox:
             .where(_MESSAGES.c.id.in_(ids), free)
             .values(claim_token=token, claimed_until=until)
         )
-        rows = self.session.scalars(
-            select(MessageRow)
-            .where(MessageRow.claim_token == token, MessageRow.id.in_(ids))
-            .order_by(MessageRow.id)
+        # Table rows, not ORM objects: nothing to track, and a claim only reads them.
+        rows = self.session.execute(
+            select(_MESSAGES)
+            .where(_MESSAGES.c.claim_token == token, _MESSAGES.c.id.in_(ids))
+            .order_by(_MESSAGES.c.id)
         ).all()
         held = self._altered(rows)
         messages = [to_message(r) for r in rows if r.key not in held]
@@ -153,7 +155,7 @@ class Outbox:
         self.held = sorted(held)
         return messages
 
-    def _altered(self, rows: Sequence[MessageRow]) -> dict[str, tuple[str, bool]]:
+    def _altered(self, rows: Sequence[Row[Any]]) -> dict[str, tuple[str, bool]]:
         """Claimed messages that differ from what the program wrote (their content or
         their delivery state): why, and whether the state itself still matches."""
         book = SealBook.of(self.session)
