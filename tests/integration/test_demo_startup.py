@@ -29,9 +29,12 @@ TOUCHED = (
 
 @pytest.fixture
 def demo_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """Whatever ``prepare_environment`` writes into os.environ is put back afterwards."""
+    """Whatever ``prepare_environment`` writes into os.environ is put back afterwards:
+    each name is set first so that monkeypatch records it (``delenv`` of a name that is not
+    there records nothing, and what the demo then sets would outlive the test)."""
     for name in TOUCHED:
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     return monkeypatch
 
 
@@ -68,6 +71,9 @@ def test_a_server_too_slow_to_start_is_stopped_and_said_in_one_line(
         return started[-1]
 
     monkeypatch.setattr(SubprocessASGIServer, "_run_uvicorn_command", never_answers)
+    # Prefect keeps one server per port for the process: one an earlier test started would
+    # answer at once, so this test gets a table of its own
+    monkeypatch.setattr(SubprocessASGIServer, "_instances", {})
     with pytest.raises(prefect_server.PrefectStackError) as refused:
         prefect_server.start_ephemeral_server(timeout=1)
     message = str(refused.value)
