@@ -3,11 +3,7 @@ it sets the session in the cycle's zone, sends the invitations held back after a
 start and closes the task about them, refuses in one sentence that names its boxes, and
 prefect.yaml deploys it with only those boxes."""
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-import yaml
 from sqlalchemy import select
 
 from domain.cycle_states import CycleEvent, Trigger
@@ -18,8 +14,7 @@ from flows.usecases.clock import utcnow
 from infra.tables import MessageRow, TaskRow
 from infra.uow import UnitOfWork
 from tests.builders import paired_cycle
-
-PREFECT_YAML = Path(__file__).resolve().parents[2] / "prefect.yaml"
+from tests.committee_forms import assert_only_text_boxes, deployments
 
 
 def _invitations(uow: UnitOfWork) -> int:
@@ -111,15 +106,11 @@ def test_a_refusal_is_one_sentence_in_the_forms_words(
 
 
 def test_it_is_deployed_with_only_the_forms_boxes() -> None:
-    deployments: dict[str, dict[str, Any]] = {
-        d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text())["deployments"]
-    }
-    deployment = deployments["Set the orientation session"]
+    deployment = deployments()["Set the orientation session"]
     assert deployment["entrypoint"].endswith(":set_the_orientation_session")
     assert "committee" in deployment["tags"] and "parameters" not in deployment
-    schema = set_the_orientation_session.parameters
-    assert list(schema.properties) == ["your_name", "starts", "year", "minutes", "video_link"]
-    assert schema.required == ["your_name", "starts"]
-    for name, box in schema.properties.items():
-        assert box["type"] == "string" and "anyOf" not in box, (name, box)
-        assert box["description"], name
+    assert_only_text_boxes(
+        set_the_orientation_session,
+        ["your_name", "starts", "year", "minutes", "video_link"],
+        ["your_name", "starts"],
+    )

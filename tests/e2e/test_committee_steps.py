@@ -5,12 +5,9 @@ them with only the form's boxes."""
 
 import logging
 from datetime import UTC, datetime
-from importlib import import_module
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -37,8 +34,13 @@ from flows.usecases import audit, cycles, pairings
 from flows.usecases.clock import utcnow
 from infra.uow import UnitOfWork
 from tests.builders import OCT_1, cycle_with_applications
+from tests.committee_forms import (
+    assert_only_text_boxes,
+    assert_refused_at_once,
+    deployments,
+    flow_of,
+)
 
-PREFECT_YAML = Path(__file__).resolve().parents[2] / "prefect.yaml"
 FUTURE = 2040  # its dates are years ahead, so every step there is early
 
 
@@ -162,16 +164,7 @@ def test_a_refusal_ends_the_run_at_once_in_one_sentence(
     _create(uow, FUTURE)
     with caplog.at_level(logging.INFO):
         state = step(**{"year": str(FUTURE), **form}, return_state=True)
-    assert state.is_failed()
-    assert state.message == sentence
-    with get_client(sync_client=True) as client:
-        run = client.read_flow_run(state.state_details.flow_run_id)
-    assert run.start_time is not None and run.end_time is not None
-    took = (run.end_time - run.start_time).total_seconds()
-    assert took < 2, f"the refused run took {took:.1f} s"
-    run_log = [r for r in caplog.records if r.name.startswith("prefect")]
-    assert any(r.levelno == logging.ERROR and r.getMessage() == sentence for r in run_log)
-    assert not any(r.exc_info or "Traceback" in r.getMessage() for r in run_log)
+    assert_refused_at_once(state, sentence, caplog)
     assert _state(uow, FUTURE) == "planned"
     assert audit.history(uow, FUTURE).transitions == []
 
@@ -316,71 +309,41 @@ def test_a_refused_new_year_ends_at_once_in_one_sentence(
     sentence = sentence.format(upcoming=upcoming_year(utcnow()))
     with caplog.at_level(logging.INFO):
         state = start_a_new_year(**form, return_state=True)
-    assert state.is_failed()
-    assert state.message == sentence
-    run_id = state.state_details.flow_run_id
-    assert run_id is not None
-    with get_client(sync_client=True) as client:
-        run = client.read_flow_run(run_id)
-    assert run.start_time is not None and run.end_time is not None
-    took = (run.end_time - run.start_time).total_seconds()
-    assert took < 2, f"the refused run took {took:.1f} s"
-    run_log = [r for r in caplog.records if r.name.startswith("prefect")]
-    assert any(r.levelno == logging.ERROR and r.getMessage() == sentence for r in run_log)
-    assert not any(r.exc_info or "Traceback" in r.getMessage() for r in run_log)
+    assert_refused_at_once(state, sentence, caplog)
     assert [view.year for view in cycles.list_all(uow)] == [FUTURE]
     assert [r.kind for r in audit.history(uow, FUTURE).records] == ["cycle_created"]
 
 
-def _deployments() -> dict[str, dict[str, Any]]:
-    return {d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text())["deployments"]}
-
-
-def _flow_of(entrypoint: str) -> Any:
-    path, name = entrypoint.split(":")
-    return getattr(import_module(path.removesuffix(".py").replace("/", ".")), name)
-
-
 @pytest.mark.parametrize("event", list(CycleEvent))
 def test_each_step_is_deployed_by_its_name_with_only_the_forms_boxes(event: CycleEvent) -> None:
-    deployment = _deployments()[STEP_NAMES[event]]
-    step = _flow_of(deployment["entrypoint"])
+    deployment = deployments()[STEP_NAMES[event]]
+    step = flow_of(deployment["entrypoint"])
     assert step is STEP_FLOWS[event]
     assert step.name == STEP_NAMES[event]
     assert "triggers" not in deployment and "parameters" not in deployment
-    schema = step.parameters
-    assert list(schema.properties) == ["your_name", "year", "reason"]
-    assert schema.required == ["your_name"]
-    for name, box in schema.properties.items():
-        assert box["type"] == "string" and "anyOf" not in box, (name, box)
-        assert box["description"], name
-    assert schema.properties["year"]["default"] == ""
-    assert schema.properties["reason"]["default"] == ""
+    assert_only_text_boxes(step, ["your_name", "year", "reason"], ["your_name"])
+    assert step.parameters.properties["year"]["default"] == ""
+    assert step.parameters.properties["reason"]["default"] == ""
 
 
 def test_start_a_new_year_is_deployed_with_only_the_year_and_your_name() -> None:
-    deployment = _deployments()["Start a new year"]
-    form = _flow_of(deployment["entrypoint"])
+    deployment = deployments()["Start a new year"]
+    form = flow_of(deployment["entrypoint"])
     assert form is start_a_new_year and form.name == "Start a new year"
     assert "committee" in deployment["tags"]
     assert "triggers" not in deployment and "parameters" not in deployment
-    schema = form.parameters
-    assert list(schema.properties) == ["your_name", "year"]
-    assert schema.required == ["your_name"]
-    for name, box in schema.properties.items():
-        assert box["type"] == "string" and "anyOf" not in box, (name, box)
-        assert box["description"], name
-    assert schema.properties["year"]["default"] == ""
+    assert_only_text_boxes(form, ["your_name", "year"], ["your_name"])
+    assert form.parameters.properties["year"]["default"] == ""
 
 
 def test_the_machine_parameters_stay_on_the_event_driven_deployments() -> None:
-    deployments = _deployments()
-    transition = _flow_of(deployments["cycle-transition"]["entrypoint"])
+    deployed = deployments()
+    transition = flow_of(deployed["cycle-transition"]["entrypoint"])
     assert {"event", "trigger", "when_due"} <= set(transition.parameters.properties)
-    assert "committee" not in deployments["cycle-transition"]["tags"]
-    (trigger,) = deployments["announce-when-approved"]["triggers"]
+    assert "committee" not in deployed["cycle-transition"]["tags"]
+    (trigger,) = deployed["announce-when-approved"]["triggers"]
     assert trigger["parameters"]["when_due"] is True
-    committee = [d["name"] for d in deployments.values() if "committee" in d["tags"]]
+    committee = [d["name"] for d in deployed.values() if "committee" in d["tags"]]
     assert set(STEP_NAMES.values()) <= set(committee)
 
 

@@ -2,18 +2,14 @@
 the status page shows marks the task done (audited, once), a number that names no task is
 refused in one sentence, and prefect.yaml deploys it with only its two boxes."""
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-import yaml
 
 from domain.cycle_states import CycleEvent, Trigger
 from flows.committee_tasks import mark_a_task_done
 from flows.usecases import audit, cycles
 from infra.uow import UnitOfWork
+from tests.committee_forms import assert_only_text_boxes, deployments
 
-PREFECT_YAML = Path(__file__).resolve().parents[2] / "prefect.yaml"
 YEAR = 2040
 
 
@@ -67,15 +63,7 @@ def test_a_number_that_names_no_task_is_one_sentence(
 
 
 def test_it_is_deployed_with_only_your_name_and_the_number() -> None:
-    deployments: dict[str, dict[str, Any]] = {
-        d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text())["deployments"]
-    }
-    deployment = deployments["Mark a task done"]
+    deployment = deployments()["Mark a task done"]
     assert deployment["entrypoint"].endswith(":mark_a_task_done")
     assert "committee" in deployment["tags"] and "parameters" not in deployment
-    schema = mark_a_task_done.parameters
-    assert list(schema.properties) == ["your_name", "task"]
-    assert schema.required == ["your_name", "task"]
-    for name, box in schema.properties.items():
-        assert box["type"] == "string" and "anyOf" not in box, (name, box)
-        assert box["description"], name
+    assert_only_text_boxes(mark_a_task_done, ["your_name", "task"], ["your_name", "task"])

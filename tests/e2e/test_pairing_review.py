@@ -7,13 +7,11 @@ import logging
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-import yaml
 from prefect import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -37,6 +35,12 @@ from flows.pairing_review import (
 from flows.usecases import audit, cycles, followups, pairing_names
 from infra.uow import UnitOfWork
 from tests.builders import cycle_with_applications
+from tests.committee_forms import (
+    assert_only_text_boxes,
+    assert_refused_at_once,
+    deployments,
+    flow_of,
+)
 
 PREFECT_YAML = Path(__file__).resolve().parents[2] / "prefect.yaml"
 
@@ -218,18 +222,7 @@ def test_a_refused_review_ends_at_once_in_one_sentence(
     cycles.create_cycle(uow, 2040, timezone="America/Chicago", milestones={}, actor="chair")
     with caplog.at_level(logging.INFO):
         state = review_the_pairings(**form, return_state=True)
-    assert state.is_failed()
-    assert state.message == sentence
-    run_id = state.state_details.flow_run_id
-    assert run_id is not None
-    with get_client(sync_client=True) as client:
-        run = client.read_flow_run(run_id)
-    assert run.start_time is not None and run.end_time is not None
-    took = (run.end_time - run.start_time).total_seconds()
-    assert took < 2, f"the refused run took {took:.1f} s"
-    run_log = [r for r in caplog.records if r.name.startswith("prefect")]
-    assert any(r.levelno == logging.ERROR and r.getMessage() == sentence for r in run_log)
-    assert not any(r.exc_info or "Traceback" in r.getMessage() for r in run_log)
+    assert_refused_at_once(state, sentence, caplog)
     assert [r["kind"] for r in audit.history(uow, 2040).as_dict()["records"]] == ["cycle_created"]
 
 
@@ -240,17 +233,11 @@ def test_a_review_that_runs_out_of_rounds_says_to_start_it_again() -> None:
 
 
 def test_the_review_is_deployed_with_only_the_year_and_your_name() -> None:
-    deployments = {d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text())["deployments"]}
-    assert "review-pairings" not in deployments
-    deployment = deployments["Review the pairings"]
-    path, name = deployment["entrypoint"].split(":")
-    form = getattr(import_module(path.removesuffix(".py").replace("/", ".")), name)
+    deployed = deployments()
+    assert "review-pairings" not in deployed
+    deployment = deployed["Review the pairings"]
+    form = flow_of(deployment["entrypoint"])
     assert form is review_the_pairings and form.name == "Review the pairings"
     assert "committee" in deployment["tags"] and "parameters" not in deployment
-    schema = form.parameters
-    assert list(schema.properties) == ["your_name", "year"]
-    assert schema.required == ["your_name"]
-    for box_name, box in schema.properties.items():
-        assert box["type"] == "string" and "anyOf" not in box, (box_name, box)
-        assert box["description"], box_name
-    assert schema.properties["year"]["default"] == ""
+    assert_only_text_boxes(form, ["your_name", "year"], ["your_name"])
+    assert form.parameters.properties["year"]["default"] == ""
