@@ -1,5 +1,6 @@
 """Cycles in a given state with the sample roster and applications, for tests."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,3 +75,13 @@ def checkin_reminders(count: int, *, prefix: str = "C") -> list[OutgoingMessage]
         )
         for n in range(count)
     ]
+
+
+@dataclass
+class Clock:
+    """A clock the test moves: what the site and the use cases call for "now"."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -30,7 +30,7 @@ from flows.web import PortalSettings, create_app
 from infra import db
 from infra.uow import UnitOfWork
 from tests.browser import page_allowing
-from tests.builders import paired_cycle
+from tests.builders import Clock, paired_cycle
 from tests.portal_browser import (
     Keyboard,
     Mailbox,
@@ -58,16 +58,6 @@ NOTE = "We talked about my manager"
 def prefect_harness() -> Iterator[None]:
     """Overrides the e2e harness: the site needs no Prefect server."""
     yield
-
-
-@dataclass
-class Clock:
-    """The site's clock, moved by the test."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

@@ -29,6 +29,7 @@ from flows.web.rate_limits import Limit, SignInLimits, SlidingWindow
 from flows.web.secret_key import SecretKeyMissing, portal_secret_key
 from infra.tables import ApplicationRow, MessageRow
 from infra.uow import UnitOfWork
+from tests.builders import Clock
 from tests.cli import mentoring_here
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -52,14 +53,6 @@ APPLICATION = {
     "goals": "learn to lead a small team",
     "max_mentees": "",
 }
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

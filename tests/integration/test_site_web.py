@@ -19,7 +19,7 @@ from flows.web import PortalSettings, create_app
 from flows.web.mail_kick import MailKick
 from flows.web.rate_limits import Limit, SignInLimits, SlidingWindow
 from infra.uow import UnitOfWork
-from tests.builders import paired_cycle
+from tests.builders import Clock, paired_cycle
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 YEAR = 2026
@@ -30,14 +30,6 @@ B = ("C100011", "aiko.fujita.11@example.org", "Aiko Fujita")
 SECRET = "test-secret-key-" + "x" * 40
 LINK = re.compile(r"/sign-in/([A-Za-z0-9_-]{20,})")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
