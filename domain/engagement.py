@@ -1,7 +1,8 @@
 """After pairing: a pair's goals, its meeting log, the monthly check-ins, whether the
 partners go on after the formal end, and when a pair needs the committee's attention.
 
-Validation names the form field in one plain sentence (as application intake does). What
+Validation names the form field in one plain sentence (as application intake does); a
+meeting's checks name every field they refuse at once, for the form to show each. What
 one partner writes (a check-in's score, a meeting's note) is theirs: the program shows it
 to the committee's figures or to its writer, never to the other partner.
 """
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from domain.cycle_states import CycleEvent, CycleState
 from domain.errors import DomainError
@@ -79,6 +81,25 @@ class InvalidEntry(DomainError):
         super().__init__(reason)
         self.reason = reason
         self.field_name = field_name
+
+    @property
+    def every(self) -> tuple["InvalidEntry", ...]:
+        """Each field refused, in the form's order: this one alone."""
+        return (self,)
+
+
+class InvalidEntries(InvalidEntry):
+    """Several fields of one form refused at once; named as the first, its reason every
+    reason in turn."""
+
+    def __init__(self, refused: Sequence[InvalidEntry]) -> None:
+        super().__init__("; ".join(r.reason for r in refused), refused[0].field_name)
+        self._every = tuple(refused)
+
+    @property
+    def every(self) -> tuple[InvalidEntry, ...]:
+        """Each field refused, in the form's order."""
+        return self._every
 
 
 class NotInPair(DomainError):
@@ -176,7 +197,31 @@ def checked_meeting(
 ) -> Meeting:
     """A meeting from the log's fields: a day from ``earliest`` (pairs announced) to
     ``today``, 5 to 600 minutes, in person / call / video, a note of at most 2,000
-    characters."""
+    characters. Each field is checked on its own; the refusal
+    (:class:`InvalidEntries`) names every field found wrong, in the form's order."""
+    refused: list[InvalidEntry] = []
+    day = _kept(lambda: _meeting_day(met_on, today=today, earliest=earliest), refused)
+    length = _kept(lambda: _whole(minutes, "minutes", MINUTES_MIN, MINUTES_MAX), refused)
+    how = _kept(lambda: _mode(mode), refused)
+    text = _kept(lambda: _text(note, lambda v: free_text(v, "note", NOTE_MAX)), refused)
+    if day is None or length is None or how is None or text is None:
+        raise InvalidEntries(refused)
+    return Meeting(day, length, how, text)
+
+
+Checked = TypeVar("Checked")
+
+
+def _kept(check: Callable[[], Checked], refused: list[InvalidEntry]) -> Checked | None:
+    """What ``check`` gives, or None with its refusal added to ``refused``."""
+    try:
+        return check()
+    except InvalidEntry as refusal:
+        refused.append(refusal)
+        return None
+
+
+def _meeting_day(met_on: date | str, *, today: date, earliest: date) -> date:
     day = _day(met_on, "met_on")
     if day > today:
         raise InvalidEntry(
@@ -189,14 +234,16 @@ def checked_meeting(
             f"({earliest.isoformat()}); log meetings of this cycle's pair",
             "met_on",
         )
-    length = _whole(minutes, "minutes", MINUTES_MIN, MINUTES_MAX)
+    return day
+
+
+def _mode(mode: MeetingMode | str) -> MeetingMode:
     wanted = str(mode).strip().casefold()
     if wanted not in {m.value for m in MeetingMode}:
         raise InvalidEntry(
             f"mode {shown(str(mode).strip())} is not allowed; use in_person, call or video", "mode"
         )
-    text = _text(note, lambda v: free_text(v, "note", NOTE_MAX))
-    return Meeting(day, length, MeetingMode(wanted), text)
+    return MeetingMode(wanted)
 
 
 @dataclass(frozen=True)

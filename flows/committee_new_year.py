@@ -2,8 +2,11 @@
 
 The form asks only the year (empty: the next one) and the person's name; it creates the
 cycle as ``mentoring cycle create YEAR`` does (flows/usecases/cycles.py), in Chicago time,
-then publishes the cycle's status page. A year that already has its cycle, or a Year box
-that holds no year, ends the run at once, Failed, with one sentence and no traceback.
+its history record naming the run (trigger ``manual``, the flow run id) as a step's does,
+then emits ``mentoring.cycle.created`` and ``mentoring.cycle.planned`` (as a step emits
+what it did and the state reached) and publishes the cycle's status page. A year that
+already has its cycle, or a Year box that holds no year, ends the run at once, Failed,
+with one sentence and no traceback.
 """
 
 from dataclasses import dataclass
@@ -11,20 +14,24 @@ from datetime import datetime
 from typing import Any
 
 from prefect import State, flow, get_run_logger, task
+from prefect.events import emit_event
 from prefect.states import Completed, Failed
 
 import flows.failed_echo  # noqa: F401  (no traceback after a refusal)
 from domain.calendar import DEFAULT_TIMEZONE, CycleCalendar
-from domain.cycle_states import CycleEvent
+from domain.cycle_states import CycleEvent, CycleState, Trigger
 from domain.errors import DomainError
 from domain.time_words import marked_moment
 from domain.values import FIRST_CYCLE_YEAR, LAST_CYCLE_YEAR, InvalidValue, actor_name
 from flows.committee_steps import NEW_YEAR_FORM, STATE_WORDS, refusal_sentence
 from flows.cycle_transition import database_trouble
-from flows.orchestration import publish_cycle_summary
+from flows.orchestration import current_flow_run_id, cycle_resource, publish_cycle_summary
 from flows.usecases.clock import utcnow
 from flows.usecases.cycles import CycleView, create_cycle, describe, list_all
 from infra.uow import UnitOfWork
+
+CREATED = "created"
+"""What a new year's first event says happened (no step and no state is so named)."""
 
 
 class YearExists(DomainError):
@@ -103,7 +110,7 @@ def started_sentence(view: CycleView, actor: str, now: datetime) -> str:
 
 
 @task(name="start-the-year", retries=2, retry_delay_seconds=5, retry_condition_fn=database_trouble)
-def _start(year: str, your_name: str) -> NewYearOutcome:
+def _start(year: str, your_name: str, flow_run_id: str | None) -> NewYearOutcome:
     """Create the cycle and log its sentence. A refusal comes back as a value, not an
     exception, so the run ends at once without a traceback; only database trouble is
     retried."""
@@ -115,7 +122,14 @@ def _start(year: str, your_name: str) -> NewYearOutcome:
         chosen = year_to_start(uow, year, now)
         _refuse_existing(uow, chosen)
         creation = create_cycle(
-            uow, chosen, timezone=DEFAULT_TIMEZONE, milestones={}, actor=actor, now=now
+            uow,
+            chosen,
+            timezone=DEFAULT_TIMEZONE,
+            milestones={},
+            actor=actor,
+            now=now,
+            trigger=Trigger.manual,
+            flow_run_id=flow_run_id,
         )
         view = describe(uow, chosen)
         if not creation.created:  # another run created it a moment ago
@@ -127,6 +141,14 @@ def _start(year: str, your_name: str) -> NewYearOutcome:
     sentence = started_sentence(view, actor, now)
     logger.info(sentence)
     return NewYearOutcome(sentence, chosen)
+
+
+def announce_creation(year: int) -> None:
+    """Emit the year's creation and the state it starts in, as a step emits what it did
+    and the state reached, so deployment triggers can react to a new year."""
+    payload = {"year": year, "event": CREATED, "target": str(CycleState.planned)}
+    for name in (CREATED, CycleState.planned):
+        emit_event(event=f"mentoring.cycle.{name}", resource=cycle_resource(year), payload=payload)
 
 
 @flow(name=NEW_YEAR_FORM)
@@ -143,8 +165,9 @@ def start_a_new_year(your_name: str, year: str = "") -> State[Any]:
             or, if that year's call has opened already, the first year whose call is
             still to come.
     """
-    outcome = _start(year, your_name)
+    outcome = _start(year, your_name, current_flow_run_id())
     if outcome.year is None:
         return Failed(message=outcome.sentence)
+    announce_creation(outcome.year)
     publish_cycle_summary(UnitOfWork.from_settings(), outcome.year, outcome.sentence)
     return Completed(message=outcome.sentence, data={"year": outcome.year})

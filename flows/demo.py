@@ -219,18 +219,20 @@ def _mentoring_on_the_site(
 def _tell_the_committee(
     log: DemoLog, pair_id: int, when: datetime, say: Callable[[str], None]
 ) -> None:
-    """What the needs-attention trigger's flow does, on the demo's clock. The site's event
-    is not sent in the demo (no Prefect API for it: the site logs a warning, see
-    :func:`flows.pair_attention.announce_needs_attention`), and the flow reads the real
-    clock, which would date the committee's notice outside the demo's year."""
-    from flows.usecases.pair_attention import tell_the_committee
-    from infra.uow import UnitOfWork
+    """Run the needs-attention trigger's flow on the demo's clock. The site's event is not
+    sent in the demo (no Prefect API for it: the site logs a warning, see
+    :func:`flows.pair_attention.announce_needs_attention`), so the demo starts the flow
+    the trigger would have started."""
+    from flows.pair_attention import tell_the_committee_about_a_pair
 
-    told = tell_the_committee(UnitOfWork.from_settings(), log.year, pair_id, actor="demo", now=when)
+    told = log.record(
+        "tell-the-committee-about-a-pair",
+        tell_the_committee_about_a_pair(log.year, pair_id, now=when, return_state=True),
+    )
     say(
         f"pair {pair_id} flagged (a check-in scored 2 of 5 and asked the committee to get in "
         "touch): the committee has a task; with no Prefect API here no event was sent (the "
-        f"site's warning), so the demo does what the trigger's flow does: {told.message}"
+        f"site's warning), so the demo runs the trigger's flow itself: {told['message']}"
     )
 
 

@@ -6,10 +6,13 @@ pair's id and the program's reasons in the payload: nothing a partner wrote). A 
 on that event runs ``tell_the_committee_about_a_pair`` (deployment
 ``tell-the-committee-about-a-pair``), which queues the committee's notice (once per pair
 and month) with the re-pairing the program would offer when a partner asked for contact.
+The flow's ``now`` is for rehearsals and the demo; the deployment's trigger leaves it
+empty.
 """
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -46,14 +49,17 @@ def announce_needs_attention(year: int, pair_id: int, reasons: Sequence[str]) ->
 
 
 @flow(name="tell-the-committee-about-a-pair", log_prints=True)
-def tell_the_committee_about_a_pair(year: int, pair_id: int) -> dict[str, Any]:
+def tell_the_committee_about_a_pair(
+    year: int, pair_id: int, now: datetime | None = None
+) -> dict[str, Any]:
     """Tell the committee that a pair of cycle YEAR needs attention.
 
     Args:
         year: the cycle's year (the year its call for applications opens).
         pair_id: the pair's id, as the event names it.
+        now: the moment to date the notice (for rehearsals and the demo); default: now.
     """
-    result = tell_the_committee(UnitOfWork.from_settings(), year, pair_id, actor=ACTOR)
+    result = tell_the_committee(UnitOfWork.from_settings(), year, pair_id, actor=ACTOR, now=now)
     get_run_logger().info(result.message)
     return {
         "year": result.year,

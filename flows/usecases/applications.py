@@ -24,9 +24,9 @@ from domain.members import Member
 from domain.pairing_status import PairingSetStatus
 from domain.standing import outcome
 from domain.values import MEMBER_ID_MAX, InvalidValue, actor_name, email_address, single_line
+from flows.usecases.audit import way_in
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import RefusedApplicant, applicant_messages
-from flows.usecases.members import way_in
 from infra.form_mapping import FormMapping, read_records
 from infra.uow import UnitOfWork
 

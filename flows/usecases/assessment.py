@@ -26,9 +26,10 @@ from domain.cycle_states import CycleState, Trigger
 from domain.engagement import EngagementFigures
 from domain.followups import survey_task_key
 from domain.values import actor_name
+from flows.usecases.audit import way_in
 from flows.usecases.clock import utcnow
 from flows.usecases.followups import close_tasks
-from flows.usecases.members import way_in
+from flows.usecases.members import member_named
 from flows.usecases.pair_health import engagement_figures
 from infra.form_mapping import FormMapping, read_records
 from infra.uow import UnitOfWork
@@ -161,6 +162,7 @@ def import_responses(
     """Validate every line; the valid ones go in together (a later answer from the same
     member for the same role replaces the earlier one), or none do on ``dry_run``. Each
     participant who answered has their "answer the survey" task closed with the import.
+    A refused line names its member where it gives a usable member id, as the roster's do.
     ``trigger`` and ``flow_run_id``, when given, say through what the import came (a run
     started from a form), as a transition's record does; the command line gives neither."""
     now = now or utcnow()
@@ -177,11 +179,11 @@ def import_responses(
             try:
                 response = parse_response_row(raw, default_tz=cycle.calendar.timezone)
             except InvalidResponse as bad:
-                rejected.append({"line": line, "reason": bad.reason})
+                rejected.append({"line": line, **member_named(raw), "reason": bad.reason})
                 continue
             problem = participation_problem(response, year, participants)
             if problem is not None:
-                rejected.append({"line": line, "reason": problem})
+                rejected.append({"line": line, "member_id": response.member_id, "reason": problem})
                 continue
             key = (response.member_id, response.role.value)
             replaced += key in chosen

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.audit import Anchor, AuditRecord, ChainProblem, EmptyLog
-from domain.cycle_states import CycleState
+from domain.cycle_states import CycleState, Trigger
 from domain.errors import MissingValue
 from domain.values import actor_name, reason_text
 from infra import seal_book
@@ -45,6 +45,13 @@ class RecordedTransition:
             "messages": self.messages,
             "tasks": self.tasks,
         }
+
+
+def way_in(trigger: Trigger | None, flow_run_id: str | None) -> dict[str, str | None]:
+    """An import's or a creation's record's ``trigger`` and ``flow_run_id``, as a
+    transition records them, when the caller says through what the change came; nothing
+    otherwise."""
+    return {} if trigger is None else {"trigger": str(trigger), "flow_run_id": flow_run_id}
 
 
 def _text(value: object) -> str | None:

@@ -17,6 +17,7 @@ from domain.cycle_states import CycleEvent, CycleState, Trigger
 from domain.errors import DomainError, MissingValue
 from domain.values import actor_name, cycle_year, reason_text, time_zone_name
 from flows.usecases.assessment import response_rate
+from flows.usecases.audit import way_in
 from flows.usecases.clock import utcnow
 from flows.usecases.effects import on_transition
 from infra.uow import ChangedConcurrently, UnitOfWork
@@ -175,10 +176,14 @@ def create_cycle(
     milestones: Mapping[CycleEvent, str],
     actor: str,
     now: datetime | None = None,
+    trigger: Trigger | None = None,
+    flow_run_id: str | None = None,
 ) -> CycleCreation:
     """A new cycle in ``planned`` with the default calendar and the committee's changes.
 
     Creating a cycle that exists is a no-op when nothing different was asked for.
+    ``trigger`` and ``flow_run_id``, when given, say through what the creation came (a run
+    started from a form), as a transition's record does; the command line gives neither.
     """
     now = now or utcnow()
     year = cycle_year(year)
@@ -204,7 +209,11 @@ def create_cycle(
             cycle_year=year,
             at=now,
             actor=actor,
-            fields={"timezone": timezone, "calendar": calendar.as_iso()},
+            fields={
+                "timezone": timezone,
+                "calendar": calendar.as_iso(),
+                **way_in(trigger, flow_run_id),
+            },
         )
         uow.commit()
     return CycleCreation(year, True, f"cycle {year} created in state planned ({timezone})")

@@ -265,7 +265,8 @@ def log_meeting(
     now: datetime | None = None,
 ) -> MeetingLogged:
     """Log a meeting of the pair (the note is seen by its writer only); closes the pair's
-    check-in task of that month and its first-meeting task."""
+    check-in task of that month and its first-meeting task. A refusal
+    (:class:`domain.engagement.InvalidEntries`) names every field found wrong."""
     now = now or utcnow()
     member_id = valid_member_id(member_id)
     with uow:

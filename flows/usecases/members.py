@@ -12,6 +12,7 @@ from domain.cycle_states import Trigger
 from domain.errors import DomainError
 from domain.members import ROSTER_FIELDS, InvalidMember, Member, parse_roster_row
 from domain.values import InvalidValue, actor_name, valid_member_id
+from flows.usecases.audit import way_in
 from flows.usecases.clock import utcnow
 from infra.form_mapping import read_records
 from infra.uow import UnitOfWork
@@ -59,7 +60,7 @@ def import_roster(
         try:
             member = parse_roster_row(raw)
         except InvalidMember as bad:
-            rejected.append({"line": line, **_member_named(raw), "reason": bad.reason})
+            rejected.append({"line": line, **member_named(raw), "reason": bad.reason})
             continue
         parsed[member.member_id] = member
         lines[member.member_id].append(line)
@@ -105,15 +106,9 @@ def import_roster(
     return result
 
 
-def way_in(trigger: Trigger | None, flow_run_id: str | None) -> dict[str, str | None]:
-    """An import record's ``trigger`` and ``flow_run_id``, as a transition records them,
-    when the caller says through what the import came; nothing otherwise."""
-    return {} if trigger is None else {"trigger": str(trigger), "flow_run_id": flow_run_id}
-
-
-def _member_named(raw: Mapping[str, str]) -> dict[str, str]:
-    """The member id a refused line gives, if it is one (a malformed id is the reason's
-    business, not the member column's)."""
+def member_named(raw: Mapping[str, str]) -> dict[str, str]:
+    """The member id a refused line of an import gives, if it is one, for the page's member
+    column (a malformed id is the reason's business, not the member column's)."""
     given = (raw.get("member_id") or "").strip()
     try:
         return {"member_id": valid_member_id(given)} if given else {}

@@ -147,7 +147,8 @@ def _problem(name: str, reason: str, value: str) -> Problem:
 
 
 def _refused(refused: InvalidEntry, values: dict[str, str]) -> list[Problem]:
-    return [_problem(refused.field_name, refused.reason, values.get(refused.field_name, ""))]
+    """Each field ``refused`` names (a meeting's checks name every field they refuse)."""
+    return [_problem(r.field_name, r.reason, values.get(r.field_name, "")) for r in refused.every]
 
 
 def _check_in_problems(values: dict[str, str]) -> list[Problem]:

@@ -74,7 +74,7 @@ def test_the_flag_s_flow_tells_the_committee_once_with_a_re_pairing_proposal(
     assert announce_needs_attention(
         YEAR, quiet.id, ["a partner asked the committee to get in touch"]
     )
-    first = tell_the_committee_about_a_pair(YEAR, quiet.id)
+    first = tell_the_committee_about_a_pair(YEAR, quiet.id, now=JAN_15)
     second = tell_the_committee_about_a_pair(YEAR, quiet.id)
     assert (first["messages"], second["messages"]) == (1, 0)
     assert len(first["proposals"]) == 2
@@ -83,6 +83,7 @@ def test_the_flag_s_flow_tells_the_committee_once_with_a_re_pairing_proposal(
             select(MessageRow).where(MessageRow.key.contains("/attention-"))
         ).all()
     assert "If the pair ends" in mail.text_body and SECRET not in mail.text_body
+    assert mail.queued_at == JAN_15 and " by Jan 18: " in mail.text_body, "dated by its now"
 
 
 def test_without_a_prefect_server_the_site_skips_the_event_instead_of_starting_one(

@@ -18,6 +18,7 @@ from prefect.exceptions import FailedRun
 
 from domain.calendar import CycleCalendar
 from domain.cycle_states import STEP_NAMES, CycleEvent, Trigger
+from flows import committee_new_year
 from flows.committee_new_year import start_a_new_year, upcoming_year
 from flows.committee_steps import (
     STEP_FLOWS,
@@ -222,7 +223,11 @@ def _published(state: Any, key: str) -> str:
     return str(found[-1].data)
 
 
-def test_start_a_new_year_creates_the_cycle_and_names_its_first_dates(uow: UnitOfWork) -> None:
+def test_start_a_new_year_creates_the_cycle_and_names_its_first_dates(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emitted: list[dict[str, Any]] = []
+    monkeypatch.setattr(committee_new_year, "emit_event", lambda **event: emitted.append(event))
     state = start_a_new_year(your_name="Pat Chair", year=str(FUTURE), return_state=True)
     assert state.is_completed(), state.message
     assert state.message == (
@@ -235,6 +240,13 @@ def test_start_a_new_year_creates_the_cycle_and_names_its_first_dates(uow: UnitO
     assert dict(view.calendar) == CycleCalendar.default(FUTURE).as_iso()
     [created] = [r for r in audit.history(uow, FUTURE).records if r.kind == "cycle_created"]
     assert created.actor == "Pat Chair"
+    assert (created.fields["trigger"], created.fields["flow_run_id"]) == (
+        "manual",
+        str(state.state_details.flow_run_id),
+    )
+    assert [e["event"] for e in emitted] == ["mentoring.cycle.created", "mentoring.cycle.planned"]
+    assert {e["resource"]["prefect.resource.id"] for e in emitted} == {f"mentoring.cycle.{FUTURE}"}
+    assert emitted[0]["payload"] == {"year": FUTURE, "event": "created", "target": "planned"}
     status = _published(state, f"cycle-{FUTURE}")
     assert status.startswith(f"# Cycle {FUTURE}\n")
     assert "Next step: **Open the call for applications**" in status
@@ -303,8 +315,14 @@ NEW_YEAR_REFUSALS: list[tuple[str, dict[str, str], str]] = [
     ids=[case[0] for case in NEW_YEAR_REFUSALS],
 )
 def test_a_refused_new_year_ends_at_once_in_one_sentence(
-    uow: UnitOfWork, caplog: pytest.LogCaptureFixture, form: dict[str, str], sentence: str
+    uow: UnitOfWork,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    form: dict[str, str],
+    sentence: str,
 ) -> None:
+    emitted: list[dict[str, Any]] = []
+    monkeypatch.setattr(committee_new_year, "emit_event", lambda **event: emitted.append(event))
     _create(uow, FUTURE)
     sentence = sentence.format(upcoming=upcoming_year(utcnow()))
     with caplog.at_level(logging.INFO):
@@ -312,6 +330,7 @@ def test_a_refused_new_year_ends_at_once_in_one_sentence(
     assert_refused_at_once(state, sentence, caplog)
     assert [view.year for view in cycles.list_all(uow)] == [FUTURE]
     assert [r.kind for r in audit.history(uow, FUTURE).records] == ["cycle_created"]
+    assert emitted == []
 
 
 @pytest.mark.parametrize("event", list(CycleEvent))

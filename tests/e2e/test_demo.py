@@ -34,6 +34,7 @@ def test_the_demo_walks_a_cycle_from_planned_to_assessed(tmp_path: Path) -> None
         "daily-tick",
         "deliver-notifications",
         "review-pairings",
+        "tell-the-committee-about-a-pair",
         "publish-assessment-report",
     }
     assert all(run["state"] == "Completed" for run in summary["flow_runs"])

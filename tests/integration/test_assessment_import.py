@@ -97,10 +97,18 @@ def test_lines_from_outside_the_pairs_or_in_the_wrong_role_are_refused_by_line(
         f"2027-07-02T13:00,{BOTH},mentor,4,3,yes,yes,",
         f"2027-07-02T14:00,{BOTH},mentee,3,3,no,no,",
         f"2027-07-02T15:00,{MENTEE_ONLY},mentee,7,4,yes,no,",
+        "2027-07-02T16:00,C10/0001,mentee,4,4,yes,no,",
     )
     result = assessment.import_responses(ended, 2026, path, actor="chair", now=JULY_10)
     assert (result.imported, result.replaced) == (3, 0)
-    assert [r["line"] for r in result.rejected] == [3, 4, 7]
+    assert [r["line"] for r in result.rejected] == [3, 4, 7, 8]
+    assert [r.get("member_id") for r in result.rejected] == [
+        NOT_PAIRED,
+        MENTEE_ONLY,
+        MENTEE_ONLY,
+        None,  # a malformed id is the reason's business, not the member column's
+    ], "a refused line names its member, as a refused roster line does"
+    assert "holds a space or a '/'" in result.rejected[3]["reason"]
     assert f"member {NOT_PAIRED} is not a participant of cycle 2026" in result.rejected[0]["reason"]
     assert "as mentee, not as mentor; use role mentee" in result.rejected[1]["reason"]
     assert (

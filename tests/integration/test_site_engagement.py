@@ -422,6 +422,18 @@ def test_each_refused_answer_is_named_as_its_page_labels_it(engaged: Engaged) ->
     }
     no_day = mentee.post(meetings, data={**day, "met_on": " "})
     assert _summary(no_day.text) == {"met_on": "Enter the day you met, for example 2027-01-14"}
+    all_wrong = mentee.post(
+        meetings, data={"met_on": "2027-01-16", "minutes": "", "mode": "email", "csrf_token": token}
+    )
+    assert all_wrong.status_code == 400
+    assert _summary(all_wrong.text) == {
+        "met_on": "“The day you met”: 2027-01-16 is in the future; log a meeting once it has "
+        "taken place",
+        "minutes": "Enter about how long you met, in minutes",
+        "mode": "“How did you meet?”: 'email' is not allowed; use in_person, call or video",
+    }
+    for name in ("met_on", "minutes", "mode"):
+        assert all_wrong.text.count(f'id="{name}-error"') == 1, f"{name}'s problem beside it"
     goals = mentee.post(f"/pair/{pair.id}/goals", data={"goals": ["", " "], "csrf_token": token})
     assert _summary(goals.text) == {"goals": "Write at least one goal for your pair"}
     too_long = mentee.post(f"/pair/{pair.id}/goals", data={"goals": "g" * 501, "csrf_token": token})

@@ -122,6 +122,18 @@ def test_a_meeting_is_refused_naming_its_field(
     assert str(refused.value).startswith(field) and words in str(refused.value)
 
 
+def test_a_meeting_is_refused_naming_every_field_found_wrong_in_the_form_s_order() -> None:
+    with pytest.raises(InvalidEntry) as refused:
+        checked_meeting(
+            "2027-02-11", "an hour", "email", "n" * 2001, today=TODAY, earliest=EARLIEST
+        )
+    assert [r.field_name for r in refused.value.every] == ["met_on", "minutes", "mode", "note"]
+    assert refused.value.field_name == "met_on"
+    assert "is in the future" in refused.value.every[0].reason
+    assert "is not a whole number" in refused.value.every[1].reason
+    assert str(refused.value).count("; ") >= 3, "its sentence gives every reason"
+
+
 def test_a_meeting_may_span_lines_in_its_note() -> None:
     meeting = checked_meeting(
         "2027-01-14", "45", "in_person", " agenda\nnext steps ", today=TODAY, earliest=EARLIEST
