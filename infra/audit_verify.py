@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from domain.audit import GENESIS, Anchor, ChainProblem, ChainRun, joined
 from infra import db
+from infra.audit_verify_rows import row_problems
 from infra.audit_verify_work import (
     ChainFound,
     ChainPart,
@@ -31,7 +32,7 @@ from infra.audit_verify_work import (
     check_chain,
     rows_part,
 )
-from infra.seal_book import FACETS, SealProblem, row_problems
+from infra.seal_book import FACETS, SealProblem
 from infra.tables import AuditHeadRow, AuditRow
 
 PARALLEL_FROM = 50_000

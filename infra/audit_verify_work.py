@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from domain.audit import Anchor, ChainRun, RecordRow, check_run, sealed_time
-from infra.seal_book import FACETS, SealProblem, record_problems, row_problems
+from infra.audit_verify_rows import row_problems
+from infra.seal_book import FACETS, SealProblem, record_problems
 from infra.tables import AuditRow
 
 BATCH = 10_000
@@ -137,7 +138,7 @@ def chain_part(part: ChainPart) -> ChainFound:
 
 
 def rows_part(part: RowsPart) -> list[SealProblem]:
-    """:func:`infra.seal_book.row_problems` for some tables, in a worker process."""
+    """:func:`infra.audit_verify_rows.row_problems` for some tables, in a worker process."""
     facets = tuple(f for f in FACETS if f.name in part.facets)
     with _reading(part.url, part.snapshot) as session:
         return row_problems(session, facets)

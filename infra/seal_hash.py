@@ -102,7 +102,8 @@ def row_hash(values: Sequence[Any]) -> str:
         elif kind is datetime or kind is date:
             add(_framed_time(value))
         elif kind is list or kind is dict:
-            data = b"J" + _json_text(value).encode()
+            text = _json_text(value) if value else ("[]" if kind is list else "{}")
+            data = b"J" + text.encode()
             add(_SIZE(len(data)) + data)
         else:
             data = encoded(value)
