@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, Template, UndefinedError
 
 from domain.notifications import Attachment, MessageKind, OutgoingMessage, idempotency_key
+from infra.mail_skeletons import Skeletons, skeletons_for
 from infra.templating import template_environment
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -106,14 +107,19 @@ class ContextError(ValueError):
     """The context given for a message does not fit its kind."""
 
 
+# The filters a transition applies to the same few dates thousands of times are cached
+# (``typed``: a date and a time of the same day stay apart).
+@functools.lru_cache(maxsize=256, typed=True)
 def _program_year(cycle_year: int) -> str:
     return f"{cycle_year}\u2013{(cycle_year + 1) % 100:02d}"
 
 
+@functools.lru_cache(maxsize=256, typed=True)
 def _longdate(value: dt.date) -> str:
     return f"{value:%A, %B} {value.day}, {value.year}"
 
 
+@functools.lru_cache(maxsize=256, typed=True)
 def _shortdate(value: dt.date) -> str:
     return f"{value:%B} {value.day}"
 
@@ -191,18 +197,33 @@ def templates(kind: MessageKind) -> tuple[tuple[str, Template], ...]:
 _SPACES = re.compile(r"\s+")
 
 
-def render_message(kind: MessageKind, context: Mapping[str, object]) -> tuple[str, str, str]:
-    """Render (subject, text, html) for one message of this kind."""
-    kind = MessageKind(kind)
-    check_context(kind, context)
+def _render_in_full(kind: MessageKind, context: Mapping[str, object]) -> list[str]:
     parts: list[str] = []
     for name, template in templates(kind):
         try:
             parts.append(template.render(context))
         except UndefinedError as exc:
             raise ContextError(f"{name}: {exc.message}") from exc
-    subject = _SPACES.sub(" ", parts[0]).strip()
-    return subject, parts[1], parts[2]
+    return parts
+
+
+@functools.cache
+def skeletons(kind: MessageKind) -> Skeletons:
+    """The kind's skeletons (``infra.mail_skeletons``): a message whose shape was rendered
+    before is its skeleton filled in, not three templates rendered anew."""
+    return skeletons_for(
+        environment(),
+        [name for name, _ in templates(kind)],
+        functools.partial(_render_in_full, kind),
+    )
+
+
+def render_message(kind: MessageKind, context: Mapping[str, object]) -> tuple[str, str, str]:
+    """Render (subject, text, html) for one message of this kind."""
+    kind = MessageKind(kind)
+    check_context(kind, context)
+    subject, text, html = skeletons(kind).render_message(context)
+    return _SPACES.sub(" ", subject).strip(), text, html
 
 
 def compose_message(

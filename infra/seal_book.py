@@ -222,12 +222,28 @@ class SealBook:
         name, columns, given = facet.name, facet.columns, plan.given
         written, noted = self.written, self.noted
         (single, *more) = plan.keys
+        # A facet that does not seal its key (a message's delivery state) holds the same
+        # few values in every new row: each distinct row (values and their types, as
+        # True == 1 but hashes apart) is hashed once.
+        hashed: dict[tuple[Any, ...], str] | None = {} if plan.repeats else None
         for row in rows:
             key = (row[single],) if not more else tuple(row[k] for k in plan.keys)
-            if given <= row.keys():
-                written[(name, key_text(key))] = row_hash(list(map(row.get, columns)))
-            else:
+            if not given <= row.keys():
                 noted[(name, key_text(key))] = key
+                continue
+            values = tuple(map(row.get, columns))
+            if hashed is None:
+                written[(name, key_text(key))] = row_hash(values)
+                continue
+            typed = (*map(type, values), *values)
+            try:
+                digest = hashed.get(typed)
+            except TypeError:  # a list or dict among the values: hashed each time
+                digest = row_hash(values)
+            else:
+                if digest is None:
+                    digest = hashed[typed] = row_hash(values)
+            written[(name, key_text(key))] = digest
 
     def _vouched(self, name: str, text: str) -> bool:
         """Written or checked in this session already: no need to check it again."""
@@ -372,6 +388,7 @@ def _write_entries(session: Session, entries: Sequence[tuple[int, str, str, str 
 class _InsertPlan:
     keys: tuple[str, ...]  # the columns naming the row
     given: frozenset[str]  # the columns a row must give for its values to be known
+    repeats: bool  # the sealed columns leave the key out, so new rows may hash alike
 
 
 @functools.cache
@@ -385,6 +402,7 @@ def _insert_plan(facet: Facet) -> _InsertPlan:
             for c in facet.sealed_columns()
             if not (c.nullable and c.default is None and c.server_default is None)
         ),
+        not {c.name for c in facet.key_columns} & set(facet.columns),
     )
 
 

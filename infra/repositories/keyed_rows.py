@@ -1,5 +1,6 @@
 """Inserting rows that carry an idempotency key: each key is stored once."""
 
+import functools
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -26,8 +27,14 @@ def insert_new(session: Session, table: type[Base], rows: list[dict[str, Any]]) 
     """
     core = table.__table__
     assert isinstance(core, Table)
+    limits = _limits(core)
     for row in rows:
-        check_fits(core, row)
+        for name, length in limits:
+            value = row.get(name)
+            if isinstance(value, str) and (
+                (length is not None and len(value) > length) or "\x00" in value
+            ):
+                check_fits(core, row)  # refuses it, naming the column
     column = core.c.key
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -43,3 +50,10 @@ def insert_new(session: Session, table: type[Base], rows: list[dict[str, Any]]) 
                 SealBook.of(session).inserted(facet, fresh)
         added += len(fresh)
     return added
+
+
+@functools.cache
+def _limits(core: Table) -> tuple[tuple[str, int | None], ...]:
+    """Each column's name and length limit, as :func:`infra.tables.check_fits` reads them:
+    the rows of one insert are checked without looking the columns up again."""
+    return tuple((c.name, getattr(c.type, "length", None)) for c in core.columns)

@@ -10,6 +10,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from domain.notifications import MessageKind, idempotency_key
+from infra import rendering
 from infra.rendering import (
     COMMON_KEYS,
     REQUIRED_CONTEXT,
@@ -311,3 +312,18 @@ def test_the_pairing_notice_links_to_the_members_page_when_given() -> None:
     assert "http://127.0.0.1:8050/me" in text and 'href="http://127.0.0.1:8050/me"' in html
     _, text, _ = render(K.pairing_notice)
     assert "/me" not in text
+
+
+@pytest.mark.parametrize("kind", list(MessageKind))
+def test_a_repeated_shape_is_filled_in_exactly_as_it_renders_in_full(kind: MessageKind) -> None:
+    """Messages of one shape come from its skeleton after the second (infra/mail_skeletons):
+    each must be the very text its templates give, awkward names included."""
+    names = ["Ana Ruiz", "Pat <b>O'Neil</b> & Co", 'Zoë "名前" {{ x }} %s', "", "Ana Ruiz"]
+    skeletons = rendering.skeletons(kind)
+    for name in names:
+        context = {**COMMON, **SAMPLES[kind], "recipient_name": name}
+        subject, text, html = rendering._render_in_full(kind, context)
+        assert render_message(kind, context) == (" ".join(subject.split()), text, html)
+    if kind in (K.pairing_notice, K.checkin_reminder, K.call_for_applications):
+        assert "recipient_name" in skeletons.plain
+        assert any(not isinstance(seen, bool) for seen in skeletons.seen.values()), "a skeleton"
