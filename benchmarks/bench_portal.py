@@ -16,8 +16,9 @@ What it does:
   ``mentoring`` command, as a committee runs it.
 - ``mentoring portal`` in a subprocess (uvicorn, as a member reaches it), and in another
   subprocess a FastAPI app with ``GET /me`` and ``POST /apply`` that answer "Hello World"
-  (the request body read, not parsed), served by ``uvicorn.run`` with the settings
-  ``mentoring portal`` uses (one process, no access log): the ceiling on this machine.
+  (the request body read, not parsed), served by the same function as ``mentoring
+  portal`` (``flows.web.serving.serve``: one uvicorn process, no access log, uvloop and
+  httptools only if installed, for both alike): the ceiling on this machine.
 - every member signs in through the real path once: ``GET /sign-in`` (CSRF token),
   ``POST /sign-in`` with their address, the link read from the mail the site delivers in
   the background, ``GET`` the link page and press its button (``POST /sign-in/{token}``),
@@ -96,9 +97,10 @@ def _repository_on_path() -> None:
 def serve_hello(port: int) -> None:
     """The ceiling: FastAPI's hello world on the routes the load uses, same uvicorn setup."""
     _repository_on_path()
-    import uvicorn
     from fastapi import FastAPI, Request
     from fastapi.responses import PlainTextResponse
+
+    from flows.web.serving import serve
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -115,10 +117,7 @@ def serve_hello(port: int) -> None:
     async def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    # the settings flows/cli/portal.py gives uvicorn.run
-    uvicorn.run(
-        app, host="127.0.0.1", port=port, access_log=False, server_header=False, log_level="info"
-    )
+    serve(app, "127.0.0.1", port)  # as ``mentoring portal`` serves the site
 
 
 # --- the installation ----------------------------------------------------------------
@@ -612,6 +611,9 @@ def main() -> int:
         f"{args.seconds:.0f} s per server after {WARM_UP_SECONDS:.0f} s of warm-up; "
         "each client: GET /me then POST /apply, no pause"
     )
+    from flows.web.serving import server_words
+
+    print(f"both servers: {server_words()}, no access log (flows/web/serving.py)")
     folder = Path(tempfile.mkdtemp(prefix="bench-portal-"))
     setup: dict[str, float] = {}
     try:

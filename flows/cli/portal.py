@@ -23,19 +23,11 @@ def portal_command(host: Host = "127.0.0.1", port: Port = 8050) -> None:
     except SecretKeyMissing as refusal:
         err.print(f"error: {refusal}", markup=False, highlight=False)
         raise typer.Exit(1) from None
-    import uvicorn
-
     from flows.web import create_app
+    from flows.web.serving import serve
 
     typer.echo(
         f"participants' site: http://{host}:{port}/ (mailed links: {settings.portal_url}/)",
         err=True,
     )
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        access_log=False,
-        server_header=False,
-        log_level="info",
-    )
+    serve(create_app(settings), host, port)

@@ -4,7 +4,7 @@ as the trigger."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from domain.application_form import (
@@ -15,8 +15,17 @@ from domain.application_form import (
     read_form,
     zone_choices,
 )
-from domain.applications import ApplicationStatus, Area, CareerStage, LibraryType, Role
+from domain.applications import (
+    Application,
+    ApplicationStatus,
+    Area,
+    CareerStage,
+    LibraryType,
+    Role,
+)
 from domain.cycle import Cycle
+from domain.cycle_states import CycleEvent
+from domain.members import Member
 from domain.standing import call_is_open, next_call_opens, open_call
 from domain.time_words import moment_words
 from flows.usecases.applications import SITE, call_opened, intake_eligibility, take_in
@@ -29,9 +38,12 @@ __all__ = [
     "ApplicationRefused",
     "ApplicationSaved",
     "FieldProblem",
+    "OpenCallForm",
     "application_choices",
     "application_form_defaults",
     "apply_on_site",
+    "apply_to_open_call",
+    "form_for_open_call",
     "open_call_year",
 ]
 
@@ -40,23 +52,28 @@ NOT_A_MEMBER = "Your Core membership is not current, so you cannot apply to the 
 
 @dataclass(frozen=True)
 class ApplicationSaved:
-    """The application is in: ``replaced`` when it took the place of an earlier one."""
+    """The application is in: ``replaced`` when it took the place of an earlier one; it
+    can be changed until ``closes_at`` (UTC), shown in the application's ``time_zone``."""
 
     year: int
     member_id: str
     replaced: bool
     messages: int
     warnings: tuple[str, ...] = ()
+    closes_at: datetime | None = None
+    time_zone: str = "UTC"
 
 
 @dataclass(frozen=True)
 class ApplicationRefused:
     """Nothing was stored: each problem named by its form field ("" for the whole form);
-    ``call_closed`` with ``next_call_opens`` when no call is open."""
+    ``call_closed`` with ``next_call_opens`` when no call is open; ``year``, the cycle
+    applied to, once one was."""
 
     problems: list[FieldProblem]
     call_closed: bool = False
     next_call_opens: datetime | None = None
+    year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,31 @@ def application_form_defaults(
     return form_values(enrolment.application)
 
 
+@dataclass(frozen=True)
+class OpenCallForm:
+    """What the application form starts from: the cycle whose call is open (None: no call
+    is) and the member's active application to it as form values (empty if none)."""
+
+    year: int | None
+    values: dict[str, str | list[str]] = field(default_factory=dict)
+
+
+def form_for_open_call(uow: UnitOfWork, member_id: str, *, now: datetime) -> OpenCallForm | None:
+    """The form a signed-in member is shown, read in the transaction that checks them:
+    None when they are not, or no longer, a current Core member on the roster."""
+    with uow:
+        member = uow.members.get(member_id)
+        if member is None or not member.is_core_member(now.date()):
+            return None
+        cycle = open_call(running_cycles(uow), now)
+        if cycle is None:
+            return OpenCallForm(None)
+        enrolment = uow.applications.get(cycle.year, member_id)
+    if enrolment is None or enrolment.status is not ApplicationStatus.active:
+        return OpenCallForm(cycle.year)
+    return OpenCallForm(cycle.year, form_values(enrolment.application))
+
+
 def apply_on_site(
     uow: UnitOfWork,
     year: int,
@@ -129,21 +171,76 @@ def apply_on_site(
         member = uow.members.get(member_id)
         if member is None or not member.is_core_member(now.date()):
             return ApplicationRefused([FieldProblem("", NOT_A_MEMBER)])
-        reading = read_form(form, member, now, cycle.calendar.timezone)
-        if reading.application is None:
-            return ApplicationRefused(reading.problems)
-        opened = call_opened(uow, year, cycle.calendar)
-        verdict = intake_eligibility(reading.application, member, cycle.calendar, opened)
-        if not verdict.ok:
-            return ApplicationRefused([FieldProblem("", _sentence(verdict.reason or ""))])
-    with uow:  # the writing, with the cycle locked and its call asked about again
+        checked = _checked(uow, cycle, member, form, now)
+    if isinstance(checked, ApplicationRefused):
+        return checked
+    return _stored(uow, cycle.year, member, checked, now)
+
+
+def apply_to_open_call(
+    uow: UnitOfWork, member_id: str, form: Mapping[str, str | Sequence[str]], *, now: datetime
+) -> ApplicationSaved | ApplicationRefused | None:
+    """:func:`apply_on_site` to the cycle whose call is open, for a signed-in member: None
+    (nothing stored) when they are not, or no longer, a current Core member on the roster,
+    checked in the transaction that reads the call; ``call_closed`` without a problem
+    when no call is open."""
+    with uow:
+        member = uow.members.get(member_id)
+        if member is None or not member.is_core_member(now.date()):
+            return None
+        cycles = running_cycles(uow)
+        cycle = open_call(cycles, now)
+        if cycle is None:
+            return ApplicationRefused(
+                [], call_closed=True, next_call_opens=next_call_opens(cycles, now)
+            )
+        checked = _checked(uow, cycle, member, form, now)
+    if isinstance(checked, ApplicationRefused):
+        return checked
+    return _stored(uow, cycle.year, member, checked, now)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A form that passed every check: the application and the warnings to show."""
+
+    application: Application
+    warnings: tuple[str, ...]
+
+
+def _checked(
+    uow: UnitOfWork,
+    cycle: Cycle,
+    member: Member,
+    form: Mapping[str, str | Sequence[str]],
+    now: datetime,
+) -> _Checked | ApplicationRefused:
+    """The form read and checked against the roster and the call window (inside the
+    caller's unit of work)."""
+    reading = read_form(form, member, now, cycle.calendar.timezone)
+    if reading.application is None:
+        return ApplicationRefused(reading.problems, year=cycle.year)
+    opened = call_opened(uow, cycle.year, cycle.calendar)
+    verdict = intake_eligibility(reading.application, member, cycle.calendar, opened)
+    if not verdict.ok:
+        return ApplicationRefused(
+            [FieldProblem("", _sentence(verdict.reason or ""))], year=cycle.year
+        )
+    return _Checked(reading.application, tuple(verdict.warnings))
+
+
+def _stored(
+    uow: UnitOfWork, year: int, member: Member, checked: _Checked, now: datetime
+) -> ApplicationSaved | ApplicationRefused:
+    """The writing, with the cycle locked and its call asked about again."""
+    with uow:
         cycle = uow.cycles.get(year, for_update=True)
         if not call_is_open(cycle, now):
             return _closed(running_cycles(uow), now)
         taken = take_in(
             uow,
             cycle,
-            [reading.application],
+            [checked.application],
             [],
             actor=member.member_id,
             now=now,
@@ -152,7 +249,16 @@ def apply_on_site(
             people={member.member_id: member},
         )
         uow.commit()
-    return ApplicationSaved(year, member_id, bool(taken.replaced), taken.messages, verdict.warnings)
+    closes = cycle.calendar.due_at(CycleEvent.close_applications)
+    return ApplicationSaved(
+        year,
+        member.member_id,
+        bool(taken.replaced),
+        taken.messages,
+        checked.warnings,
+        closes_at=closes.astimezone(UTC) if closes else None,
+        time_zone=checked.application.time_zone,
+    )
 
 
 def _closed(cycles: Sequence[Cycle], now: datetime) -> ApplicationRefused:

@@ -40,6 +40,7 @@ __all__ = [
     "PartnerView",
     "Standing",
     "TaskView",
+    "current_member_standing",
     "orientation_ics",
     "where_i_stand",
 ]
@@ -142,50 +143,66 @@ def where_i_stand(uow: UnitOfWork, member_id: str, *, now: datetime | None = Non
         member = uow.members.get(member_id)
         if member is None:
             raise NotOnRoster(member_id)
-        applied = {e.cycle_year: e for e in uow.applications.of_member(member_id)}
-        cycles = running_cycles(uow, applied)
-        open_cycle = open_call(cycles, now)
-        cycle = _cycle_shown(cycles, set(applied), open_cycle)
-        enrolment = applied.get(cycle.year) if cycle else None
-        closes = open_cycle.calendar.due_at(CycleEvent.close_applications) if open_cycle else None
-        standing = Standing(
-            member_id=member.member_id,
-            name=member.full_name,
-            email=member.email,
-            time_zone=_zone(enrolment, cycle),
-            cycle=None,
-            application=None,
-            can_apply=open_cycle is not None and member.is_core_member(now.date()),
-            apply_year=open_cycle.year if open_cycle else None,
-            call_closes_at=_utc(closes),
-            next_call_opens=_utc(next_call_opens(cycles, now)),
-        )
-        if cycle is None:
-            return standing
-        standing = replace(
-            standing,
-            cycle=CycleView(
-                cycle.year, str(cycle.state), STATE_WORDS[cycle.state], cycle.calendar.timezone
-            ),
-            milestones=_milestones(cycle, now),
-        )
-        if enrolment is None:
-            return standing
-        mine = _my_pairs(uow, cycle.year, member_id) if partners_shown(cycle.state) else []
-        names = {m.member_id: m.full_name for m in _people(uow, member, mine)}
-        return replace(
-            standing,
-            open_tasks=tuple(
-                TaskView(named(t.title, names), t.due_at.astimezone(UTC))
-                for t in sorted(uow.tasks.open_of_cycle(cycle.year), key=lambda t: t.due_at)
-                if t.member_id == member_id
-            ),
-            application=_application(uow, enrolment, mine, partners_shown(cycle.state)),
-            partners=tuple(_partner(uow, p, member_id) for p in mine),
-            orientation=_orientation(uow, cycle) if mine else None,
-            can_withdraw=enrolment.status is ApplicationStatus.active
-            and is_allowed(Activity.withdrawal, cycle.state),
-        )
+        return _standing(uow, member, now)
+
+
+def current_member_standing(uow: UnitOfWork, member_id: str, *, now: datetime) -> Standing | None:
+    """:func:`where_i_stand` for a signed-in member, read in the same transaction as the
+    check every request makes: None when they are not (any longer) on the roster or a
+    current Core member at ``now``."""
+    with uow:
+        member = uow.members.get(member_id)
+        if member is None or not member.is_core_member(now.date()):
+            return None
+        return _standing(uow, member, now)
+
+
+def _standing(uow: UnitOfWork, member: Member, now: datetime) -> Standing:
+    member_id = member.member_id
+    applied = {e.cycle_year: e for e in uow.applications.of_member(member_id)}
+    cycles = running_cycles(uow, applied)
+    open_cycle = open_call(cycles, now)
+    cycle = _cycle_shown(cycles, set(applied), open_cycle)
+    enrolment = applied.get(cycle.year) if cycle else None
+    closes = open_cycle.calendar.due_at(CycleEvent.close_applications) if open_cycle else None
+    standing = Standing(
+        member_id=member.member_id,
+        name=member.full_name,
+        email=member.email,
+        time_zone=_zone(enrolment, cycle),
+        cycle=None,
+        application=None,
+        can_apply=open_cycle is not None and member.is_core_member(now.date()),
+        apply_year=open_cycle.year if open_cycle else None,
+        call_closes_at=_utc(closes),
+        next_call_opens=_utc(next_call_opens(cycles, now)),
+    )
+    if cycle is None:
+        return standing
+    standing = replace(
+        standing,
+        cycle=CycleView(
+            cycle.year, str(cycle.state), STATE_WORDS[cycle.state], cycle.calendar.timezone
+        ),
+        milestones=_milestones(cycle, now),
+    )
+    if enrolment is None:
+        return standing
+    mine = _my_pairs(uow, cycle.year, member_id) if partners_shown(cycle.state) else []
+    names = {m.member_id: m.full_name for m in _people(uow, member, mine)}
+    return replace(
+        standing,
+        open_tasks=tuple(
+            TaskView(named(t.title, names), t.due_at.astimezone(UTC))
+            for t in sorted(uow.tasks.open_of_cycle(cycle.year), key=lambda t: t.due_at)
+            if t.member_id == member_id
+        ),
+        application=_application(uow, enrolment, mine, partners_shown(cycle.state)),
+        partners=tuple(_partner(uow, p, member_id) for p in mine),
+        orientation=_orientation(uow, cycle) if mine else None,
+        can_withdraw=enrolment.status is ApplicationStatus.active
+        and is_allowed(Activity.withdrawal, cycle.state),
+    )
 
 
 def orientation_ics(uow: UnitOfWork, year: int, member_id: str) -> bytes | None:

@@ -30,16 +30,29 @@ def session_member_id(request: Request, now: datetime) -> str | None:
 def signed_in(request: Request) -> tuple[Portal, SignedIn]:
     """The session's member, a current Core member now; :class:`SignInNeeded` without a
     session, a plain refusal (and the session ended) once the membership has lapsed."""
+    portal, member_id, now = session_member(request)
+    member = current_member(portal.uow(), member_id, now=now)
+    if member is None:
+        raise membership_lapsed(request)
+    return portal, member
+
+
+def session_member(request: Request) -> tuple[Portal, str, datetime]:
+    """The site, the session's member id and the moment of the request; :class:`SignInNeeded`
+    without a session. The route then checks the membership, in the transaction that reads
+    what the page shows (a use case's None), and answers :func:`membership_lapsed`."""
     portal = portal_of(request)
     now = portal.clock()
     member_id = session_member_id(request, now)
     if member_id is None:
         raise SignInNeeded
-    member = current_member(portal.uow(), member_id, now=now)
-    if member is None:
-        request.session.clear()
-        raise PlainRefusal(403, "You cannot sign in", NOT_CURRENT, ("/sign-in", "Sign in"))
-    return portal, member
+    return portal, member_id, now
+
+
+def membership_lapsed(request: Request) -> PlainRefusal:
+    """The session ends: its member is no longer a current Core member (or on the roster)."""
+    request.session.clear()
+    return PlainRefusal(403, "You cannot sign in", NOT_CURRENT, ("/sign-in", "Sign in"))
 
 
 MEMBER_PAGES = ("/me", "/apply", "/withdraw", "/pair/", "/check-in", "/continuing", "/survey")

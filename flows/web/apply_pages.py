@@ -14,12 +14,11 @@ from domain.time_words import moment_words
 from flows.usecases.site_applications import (
     ApplicationSaved,
     application_choices,
-    application_form_defaults,
-    apply_on_site,
-    open_call_year,
+    apply_to_open_call,
+    form_for_open_call,
 )
 from flows.usecases.standing import where_i_stand
-from flows.web.access import signed_in
+from flows.web.access import membership_lapsed, session_member
 from flows.web.forms import FormFields, checked_form
 from flows.web.pages import plain, render
 from flows.web.state import Portal
@@ -32,40 +31,33 @@ CHOICES = application_choices()
 
 @router.get("/apply")
 def apply_form(request: Request) -> Response:
-    portal, member = signed_in(request)
-    now = portal.clock()
-    year = open_call_year(portal.uow(), now=now)
-    if year is None:
-        return _call_closed(request, portal, member.member_id, None)
-    values = application_form_defaults(portal.uow(), year, member.member_id)
-    return _form_page(request, year, values, [], editing=bool(values))
+    portal, member_id, now = session_member(request)
+    form = form_for_open_call(portal.uow(), member_id, now=now)
+    if form is None:
+        raise membership_lapsed(request)
+    if form.year is None:
+        return _call_closed(request, portal, member_id, None)
+    return _form_page(request, form.year, form.values, [], editing=bool(form.values))
 
 
 @router.post("/apply")
 def apply(request: Request, form: Form) -> Response:
-    portal, member = signed_in(request)
-    now = portal.clock()
+    """The membership check, the call and the form's checks share one transaction, and the
+    writing takes a second."""
+    portal, member_id, now = session_member(request)
     values: FormValues = {
         name: form.every(name) if name == "areas" else form.first(name) for name in FORM_FIELDS
     }
-    year = open_call_year(portal.uow(), now=now)
-    if year is None:
-        return _call_closed(request, portal, member.member_id, None)
-    outcome = apply_on_site(portal.uow(), year, member.member_id, values, now=now)
+    outcome = apply_to_open_call(portal.uow(), member_id, values, now=now)
+    if outcome is None:
+        raise membership_lapsed(request)
     if isinstance(outcome, ApplicationSaved):
-        closes = where_i_stand(portal.uow(), member.member_id, now=now)
-        return render(
-            request,
-            "apply_received",
-            title="Application received",
-            saved=outcome,
-            standing=closes,
-        )
-    if outcome.call_closed:
+        return render(request, "apply_received", title="Application received", saved=outcome)
+    if outcome.call_closed or outcome.year is None:
         sentence = outcome.problems[0].message if outcome.problems else None
-        return _call_closed(request, portal, member.member_id, sentence)
+        return _call_closed(request, portal, member_id, sentence)
     problems = [in_form_words(problem, values) for problem in outcome.problems]
-    return _form_page(request, year, values, problems, editing=False, status=400)
+    return _form_page(request, outcome.year, values, problems, editing=False, status=400)
 
 
 def _form_page(

@@ -13,9 +13,9 @@ from starlette.responses import Response
 
 from domain.cycle_states import Trigger
 from flows.usecases.member_data import member_data
-from flows.usecases.standing import orientation_ics, where_i_stand
+from flows.usecases.standing import current_member_standing, orientation_ics, where_i_stand
 from flows.usecases.withdrawing import withdraw
-from flows.web.access import signed_in
+from flows.web.access import membership_lapsed, session_member, signed_in
 from flows.web.forms import FormFields, checked_form
 from flows.web.pages import plain, render
 
@@ -27,9 +27,11 @@ REASON_MAX = 2000
 
 @router.get("/me")
 def where_i_stand_page(request: Request) -> Response:
-    portal, member = signed_in(request)
-    now = portal.clock()
-    standing = where_i_stand(portal.uow(), member.member_id, now=now)
+    """The membership check and the page's reading share one transaction."""
+    portal, member_id, now = session_member(request)
+    standing = current_member_standing(portal.uow(), member_id, now=now)
+    if standing is None:
+        raise membership_lapsed(request)
     return render(request, "me", title="Where I stand", standing=standing, now=now)
 
 

@@ -201,7 +201,14 @@ def test_an_application_on_the_site_is_stored_audited_and_acknowledged(
     assert site_applications.open_call_year(call_open, now=AUG_10) == YEAR
     form = {**FORM, "email": "evil@attacker.example", "member_id": "C100001", "csrf_token": "x"}
     saved = apply(call_open, form)
-    assert saved == ApplicationSaved(YEAR, MEMBER, replaced=False, messages=1)
+    assert saved == ApplicationSaved(
+        YEAR,
+        MEMBER,
+        replaced=False,
+        messages=1,
+        closes_at=datetime(2026, 10, 1, 4, 59, 59, tzinfo=UTC),  # 30 Sept 23:59:59 in Chicago
+        time_zone="America/Denver",  # the application's, to show it in
+    )
     with call_open:
         row = call_open.session.scalars(select(ApplicationRow)).one()
         record = call_open.session.scalars(select(AuditRow).order_by(AuditRow.seq.desc())).first()
@@ -325,6 +332,35 @@ def test_a_member_whose_membership_expired_cannot_apply(call_open: UnitOfWork) -
     )
     assert apply(call_open, member_id="C999999") == refused
     assert count(call_open, ApplicationRow) == 0
+
+
+def test_the_site_applies_to_the_open_call_after_the_membership_check_in_one_read(
+    call_open: UnitOfWork,
+) -> None:
+    def post(
+        member_id: str, form: Mapping[str, str | Sequence[str]] = FORM, now: datetime = AUG_10
+    ) -> ApplicationSaved | ApplicationRefused | None:
+        return site_applications.apply_to_open_call(call_open, member_id, form, now=now)
+
+    assert post(EXPIRED_MEMBER) is None and post("C999999") is None
+    bad = post(MEMBER, {**FORM, "max_mentees": "9"})
+    assert isinstance(bad, ApplicationRefused) and bad.year == YEAR and not bad.call_closed
+    assert bad.problems and bad.problems[0].field == "max_mentees"
+    closed = post(MEMBER, now=datetime(2026, 10, 2, tzinfo=UTC))
+    assert closed == ApplicationRefused([], call_closed=True, next_call_opens=None)
+    assert count(call_open, ApplicationRow) == 0
+    saved = post(MEMBER)
+    assert isinstance(saved, ApplicationSaved) and (saved.year, saved.member_id) == (YEAR, MEMBER)
+    assert count(call_open, ApplicationRow) == 1
+
+
+def test_a_signed_in_members_page_is_none_once_the_membership_lapsed(
+    call_open: UnitOfWork,
+) -> None:
+    page = standing.current_member_standing(call_open, MEMBER, now=AUG_10)
+    assert page == standing.where_i_stand(call_open, MEMBER, now=AUG_10)
+    assert standing.current_member_standing(call_open, EXPIRED_MEMBER, now=AUG_10) is None
+    assert standing.current_member_standing(call_open, "C999999", now=AUG_10) is None
 
 
 def test_a_closed_call_says_when_the_next_one_opens(call_open: UnitOfWork) -> None:
