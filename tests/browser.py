@@ -41,12 +41,26 @@ def chromium_or_skip() -> Path:
 
 
 @contextmanager
+def launched(chromium: Path) -> Iterator[Any]:
+    """Playwright's driver and one ``chromium``, for as many pages as are asked of it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
 def page_allowing(
-    chromium: Path, allowed: str, viewport: tuple[int, int], refused: list[str] | None = None
+    browser: Any, allowed: str, viewport: tuple[int, int], refused: list[str] | None = None
 ) -> Iterator[Any]:
-    """A Chromium page that may only fetch URLs starting with ``allowed``; every other
-    request is aborted (and listed in ``refused``), so a test proves it needs nothing else."""
-    from playwright.sync_api import Route, sync_playwright
+    """A page of ``browser``, in a context of its own (no cookie or storage shared with
+    another page), that may only fetch URLs starting with ``allowed``; every other request
+    is aborted (and listed in ``refused``), so a test proves it needs nothing else."""
+    from playwright.sync_api import Route
 
     def guard(route: Route) -> None:
         if route.request.url.startswith(allowed):
@@ -57,11 +71,9 @@ def page_allowing(
             route.abort()
 
     width, height = viewport
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": width, "height": height})
-            context.route("**/*", guard)
-            yield context.new_page()
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        context.route("**/*", guard)
+        yield context.new_page()
+    finally:
+        context.close()

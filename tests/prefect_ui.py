@@ -124,9 +124,14 @@ def running_stack(
 
 
 @contextmanager
-def committee_page(stack: Stack, chromium: Path) -> Iterator["Page"]:
-    """A Chromium page that may only talk to the local server."""
-    with page_allowing(chromium, stack.base_url, (1400, 1000)) as page:
+def committee_page(stack: Stack, browser: Any) -> Iterator["Page"]:
+    """A page of ``browser`` that may only talk to the local server. Its actions and
+    ``expect``'s checks wait up to 30 s: the UI redraws after the server answers, which on
+    a machine busy with the rest of the suite takes longer than Playwright's 5 s."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+    with page_allowing(browser, stack.base_url, (1400, 1000)) as page:
         page.set_default_timeout(30_000)
         yield page
 

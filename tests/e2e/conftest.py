@@ -9,6 +9,7 @@ import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -34,6 +35,14 @@ def prefect_harness() -> Iterator[None]:
 def chromium() -> Path:
     """Debian's Chromium and Playwright, or a skip naming what is missing (CI: a failure)."""
     return browser.chromium_or_skip()
+
+
+@pytest.fixture(scope="module")
+def chromium_browser(chromium: Path) -> Iterator[Any]:
+    """One running Chromium for the module's tests; each test's page has a context of its
+    own (tests/browser.py's ``page_allowing``), so no cookie passes from one to the next."""
+    with browser.launched(chromium) as running:
+        yield running
 
 
 def _missing(message: str) -> None:

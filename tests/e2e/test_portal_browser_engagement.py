@@ -130,9 +130,9 @@ def site(
 
 
 @pytest.fixture
-def page(site: EngagedSite, chromium: Path) -> Iterator[Any]:
+def page(site: EngagedSite, chromium_browser: Any) -> Iterator[Any]:
     """A Chromium page that may only talk to the site."""
-    with page_allowing(chromium, site.base_url, (1200, 900)) as page:
+    with page_allowing(chromium_browser, site.base_url, (1200, 900)) as page:
         page.set_default_timeout(15_000)
         yield page
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -107,8 +107,8 @@ def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.fixture
-def page(stack: Stack, chromium: Path) -> Iterator["Page"]:
-    with committee_page(stack, chromium) as page:
+def page(stack: Stack, chromium_browser: Any) -> Iterator["Page"]:
+    with committee_page(stack, chromium_browser) as page:
         yield page
 
 
@@ -199,6 +199,14 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     main = page.get_by_role("main")
     roster, applications = _roster(tmp_path), _applications(tmp_path)
     sign_in(page, stack, "ui-year-00-sign-in.png")
+    # ten a page, by name: the committee's forms come first (the rest by the search box)
+    expect(main.get_by_text(re.compile(r"^\d+ Deployments?$"))).to_be_visible()
+    for name in ("Announce the pairings", "Begin mentoring", "Cancel this year"):
+        link = main.get_by_role("link", name=name, exact=True).and_(
+            page.locator('[href*="/deployments/deployment/"]')
+        )
+        expect(link).to_be_visible()
+    shot(page, "ui-deployments.png")
 
     # 0. The year: last year's cycle, started from its form; its dates have passed.
     run_from_custom_form(
@@ -247,12 +255,22 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     again = stack.mentoring_json("members", "import", str(roster), "--dry-run")
     assert (again["added"], again["unchanged"]) == (0, len(PEOPLE))
 
-    # 2. Open the call for applications.
-    run_from_custom_form(
-        page, stack, "Open the call for applications", _fill_step, "ui-year-05-open-call.png"
+    # 2. Open the call for applications, from the form with all three boxes filled.
+    def fill_open_call(form: "Locator") -> None:
+        expect(form.get_by_role("textbox", name="your_name", exact=True)).to_be_visible()
+        expect(form.get_by_role("textbox", name="trigger")).to_have_count(0)
+        _fill_step(form)
+        form.get_by_role("textbox", name=re.compile(r"^reason")).fill("On time, as planned")
+        shot(page, "ui-custom-run-form.png")
+
+    open_call_run = run_from_custom_form(
+        page, stack, "Open the call for applications", fill_open_call, "ui-year-05-open-call.png"
     )
     final_state(page, stack)
     assert f"Cycle {YEAR} is now open for applications" in state_message(page)
+    show_log_line(page, "is now open for applications")
+    shot(page, "ui-run-completed.png")
+    assert _state(stack) == "call_open"
 
     # 3. The applications: checked, then imported.
     run_from_custom_form(
@@ -291,6 +309,9 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
         page, stack, "Review the pairings", _fill_review, "ui-year-09-review-form.png"
     )
     expect(main.get_by_text("Paused", exact=True).first).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    main.get_by_role("tab", name="Artifacts").click()
+    expect(main.get_by_text(f"cycle-{YEAR}-pairings").first).to_be_visible()
+    shot(page, "ui-review-paused.png")
     proposal = run_artifact(page, f"cycle-{YEAR}-pairings")
     for person in PEOPLE:
         expect(proposal.get_by_text(person.name).first).to_be_visible()
@@ -302,11 +323,14 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     main.get_by_role("button", name="Open menu").first.click()
     page.get_by_role("menuitem", name="Resume").click()
     dialog = page.get_by_role("dialog", name="Resume Flow Run")
-    dialog.get_by_role("textbox", name="Reviewer").fill(CHAIR)
+    reviewer = dialog.get_by_role("textbox", name="Reviewer")
+    reviewer.fill(CHAIR)
+    expect(reviewer).to_have_value(CHAIR)
     approve = dialog.get_by_role("switch", name="Approve (Optional)")
     approve.click()
     expect(approve).to_be_checked()
     shot(page, "ui-year-11-resume.png")
+    shot(page, "ui-resume-form.png")
     resume(page, dialog)
     # the approval's event starts announce-when-approved; the date has passed: paired
     _wait_for_state(stack, "paired")
@@ -387,8 +411,10 @@ def test_the_committee_walks_a_whole_year_in_the_ui(
     decisions = [(d["decision"], d["actor"]) for d in story["pairing_decisions"]]
     assert decisions == [("proposed", CHAIR), ("approved", CHAIR)]
     steps = story["transitions"]
-    assert [(t["event"], t["actor"], t["trigger"]) for t in steps] == [
-        ("open_call", CHAIR, "manual"),
-        ("close_applications", CHAIR, "manual"),
-        ("announce_pairings", "automation", "event"),
+    assert [(t["event"], t["target"], t["actor"], t["trigger"]) for t in steps] == [
+        ("open_call", "call_open", CHAIR, "manual"),
+        ("close_applications", "applications_closed", CHAIR, "manual"),
+        ("announce_pairings", "paired", "automation", "event"),
     ]
+    assert steps[0]["flow_run_id"] == open_call_run
+    assert steps[-1]["flow_run_id"] not in (None, run_id)

@@ -15,7 +15,7 @@ from infra import db
 from infra.assessment_report import render_report
 from infra.tables import AssessmentResponseRow, PairingSetRow, PairRow
 from infra.uow import UnitOfWork
-from tests.browser import page_allowing
+from tests.browser import launched, page_allowing
 from tests.builders import DATA, paired_cycle
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "assessment-report.png"
@@ -91,7 +91,12 @@ def test_the_html_report_draws_every_chart_offline(chromium: Path, report_file: 
     html = report_file.read_text(encoding="utf-8")
     assert "C1000" not in html and "E2025-" not in html
     refused: list[str] = []
-    with page_allowing(chromium, "file://", (1200, 900), refused) as page:
+    # its own Playwright, closed at the test's end: a Playwright left running keeps an
+    # event loop that turns the next test's Prefect calls into coroutines
+    with (
+        launched(chromium) as running,
+        page_allowing(running, "file://", (1200, 900), refused) as page,
+    ):
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(report_file.as_uri())
