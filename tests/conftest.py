@@ -20,27 +20,6 @@ from infra.tables import Base
 from infra.uow import UnitOfWork
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-LONGEST_FIRST = (
-    "tests/e2e/test_prefect_ui_year.py",
-    "tests/e2e/test_serve_shutdown.py",
-    "tests/e2e/test_deployed_races.py",
-    "tests/e2e/test_serve.py",
-    "tests/e2e/test_demo.py",
-    "tests/e2e/test_portal_browser.py",
-    "tests/e2e/test_pairing_review.py",
-    "tests/e2e/test_portal_browser_engagement.py",
-)
-"""The files whose tests take longest (a real Prefect server, ``mentoring serve`` or a
-browser; a minute or more each), longest first. They are collected before the rest, so
-that with ``--maxschedchunk=1`` (scripts/test) the workers start them first and a run
-does not end on one long test started last."""
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files of ``LONGEST_FIRST`` first, in its order; every other test after them, in
-    the order collected."""
-    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
 def _pg_admin_url() -> str:
