@@ -8,8 +8,8 @@ JSON that is null or empty) the server builds the very same bytes and sends only
 hash, not the row. A value it cannot write so (other JSON, a time Python cannot hold)
 leaves its row's hash NULL, and that row is read and hashed here as
 :func:`infra.seal_book.stored_rows` does; so is every row of a facet with another column
-type (a float), and every row on another database. The problems are
-:func:`infra.seal_book.row_problems`'s, in its order.
+type (a float), and every row on another database. One path serves both databases, so
+the problems and their order are the same on each.
 """
 
 from __future__ import annotations

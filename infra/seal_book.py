@@ -516,22 +516,6 @@ def _record_digests(
     return sorted(found, key=lambda p: p.seq or 0)
 
 
-def _latest(
-    session: Session, facets: Sequence[Facet]
-) -> dict[str, dict[str, tuple[int, str | None]]]:
-    """Each sealed row's latest entry, by facet and key: one pass in entry order."""
-    entries = _ENTRIES.c
-    latest: dict[str, dict[str, tuple[int, str | None]]] = {f.name: {} for f in facets}
-    query = select(entries.facet, entries.row_key, entries.seq, entries.row_hash)
-    if len(facets) < len(FACETS):
-        query = query.where(entries.facet.in_([f.name for f in facets]))
-    for facet, key, seq, digest in session.execute(
-        query.order_by(entries.id).execution_options(yield_per=10_000)
-    ):
-        latest.setdefault(facet, {})[key] = (seq, digest)
-    return latest
-
-
 def record_problems(
     session: Session,
     committed: Mapping[int, str],
@@ -541,27 +525,6 @@ def record_problems(
     """Every record's entries against the digest it holds (``committed``: seq -> digest),
     for records ``low`` up to, not including, ``high`` (None: no bound), in seq order."""
     return _record_digests(session, committed, low, high)
-
-
-def row_problems(session: Session, facets: Sequence[Facet] = FACETS) -> list[SealProblem]:
-    """Every sealed row of ``facets`` against its latest entry, facet by facet (needs
-    nothing from the chain, so it can run beside the chain's check)."""
-    found: list[SealProblem] = []
-    latest = _latest(session, facets)
-    for facet in facets:
-        sealed_rows = latest[facet.name]
-        for key, digest in stored_rows(session, facet):
-            seq, sealed = sealed_rows.pop(key, (None, None))
-            if seq is None:
-                found.append(SealProblem(facet.name, key, None, "was inserted outside the program"))
-            elif sealed is None:
-                found.append(SealProblem(facet.name, key, seq, "was deleted, then put back"))
-            elif sealed != digest:
-                found.append(SealProblem(facet.name, key, seq, "was changed outside the program"))
-        for key, (seq, sealed) in sorted(sealed_rows.items()):
-            if sealed is not None:
-                found.append(SealProblem(facet.name, key, seq, "was deleted outside the program"))
-    return found
 
 
 def never_sealed(session: Session, facet: Facet) -> list[RowKey]:
