@@ -785,6 +785,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     unknown = set(backends) - {"sqlite", "postgresql"}
     if unknown:
         parser.error(f"unknown databases: {', '.join(sorted(unknown))}")
+    if args.runs < 1:
+        parser.error(f"--runs must be 1 or more, not {args.runs}")
     print(f"# Delivery benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     print(
         f"machine: {platform.machine()}, {mp.cpu_count()} cores, Python "
