@@ -1,5 +1,5 @@
 """``python -m flows.cli ARGS``: the same as the ``mentoring`` console script."""
 
-from flows.cli.app import main
+from flows.cli import main
 
 main()

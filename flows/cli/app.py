@@ -7,6 +7,7 @@ stderr, never a traceback), 2 usage.
 """
 
 import sys
+from collections.abc import Callable
 from importlib import import_module
 from typing import NoReturn
 
@@ -78,18 +79,19 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(name)
 
 
-def main() -> None:
+def main(loaded: Callable[[], None] = lambda: None) -> None:
     """Entry point: every failure ends in one clear line on stderr (``error: …``) and the
     contract's exit code (1 refused, 2 usage), never a traceback; with ``--json`` among the
     arguments, the same line is also printed as one JSON document on stdout
     (``{"error": line, "exit": code}``).
 
     Usage errors keep Click's usual message (usage, the help hint and the error) on stderr.
+    ``loaded`` is called once the command's modules are imported, before it runs.
     """
     args = sys.argv[1:]
     as_json = "--json" in args
     try:
-        code = _run(args)
+        code = _run(args, loaded)
     except DomainError as refusal:
         from flows.cli.hints import hint_for  # only after a refusal: it loads the seal book
 
@@ -108,9 +110,11 @@ def main() -> None:
     sys.exit(code)
 
 
-def _run(args: list[str]) -> int:
+def _run(args: list[str], loaded: Callable[[], None]) -> int:
     """Run the command line; its exit code (a refusal or usage error is raised)."""
-    code = build_app(args)(args=args, standalone_mode=False)
+    app = build_app(args)
+    loaded()
+    code = app(args=args, standalone_mode=False)
     return code if isinstance(code, int) else 0
 
 

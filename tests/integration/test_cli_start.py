@@ -1,19 +1,24 @@
-"""``notifications deliver`` starts fast: it loads only what delivering needs (issue 11).
+"""``notifications deliver`` starts fast: it loads only what delivering needs (issue 11),
+and the collector held off while the command loads is on again when it runs.
 
-Run in a fresh process, as a committee's cron runs it, and read which modules it loaded.
+Run in a fresh process through the console script's entry point, as a committee's cron
+runs it, and read which modules it loaded and the collector's state at exit.
 """
 
 import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 from infra import db
 
 _CHILD = """
-import atexit, json, sys
-from flows.cli.app import main
-atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))
+import atexit, gc, json, sys
+from flows.cli import main
+atexit.register(lambda: print(json.dumps(
+    {"collector": [gc.isenabled(), gc.get_freeze_count()], "modules": sorted(sys.modules)}
+), file=sys.stderr))
 sys.argv = ["mentoring", *sys.argv[1:]]
 main()
 """
@@ -35,6 +40,11 @@ NOT_NEEDED = {
 
 
 def _deliver(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    done, report = _run_deliver(*args)
+    return done, set(report["modules"])
+
+
+def _run_deliver(*args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, "notifications", "deliver", *args],
         capture_output=True,
@@ -43,7 +53,8 @@ def _deliver(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
         timeout=120,
         check=False,
     )
-    return done, set(json.loads(done.stderr.strip().splitlines()[-1]))
+    report: dict[str, Any] = json.loads(done.stderr.strip().splitlines()[-1])
+    return done, report
 
 
 def test_deliver_loads_only_what_delivering_needs(database_url: str) -> None:
@@ -69,3 +80,14 @@ def test_a_mistyped_option_is_a_usage_error(database_url: str) -> None:
 
     assert done.returncode == 2
     assert "No such option: --jsn" in done.stderr
+
+
+def test_the_collector_is_on_again_when_the_command_runs(database_url: str) -> None:
+    """Held off while the modules load, then on: what the command itself makes is
+    collected, and what the imports made is set aside (frozen) instead of walked."""
+    done, report = _run_deliver("--json")
+
+    assert done.returncode == 0, done.stderr
+    enabled, frozen = report["collector"]
+    assert enabled is True
+    assert frozen > 10_000
