@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from domain.errors import DomainError
 from flows.usecases.clock import utcnow
 from flows.usecases.standing import NotOnRoster
-from flows.web import apply_pages, engagement_pages, member_pages, sign_in_pages
+from flows.web import apply_pages, engagement_pages, member_pages, sign_in_pages, survey_pages
 from flows.web.access import remember_destination
 from flows.web.headers import ALWAYS, SecurityHeaders
 from flows.web.mail_kick import MailKick, delivery
@@ -64,6 +64,7 @@ def create_app(
     app.include_router(member_pages.router)
     app.include_router(apply_pages.router)
     app.include_router(engagement_pages.router)
+    app.include_router(survey_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/healthz", healthz, methods=["GET"])
     app.add_middleware(

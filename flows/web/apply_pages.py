@@ -3,9 +3,7 @@ summary at the top, the member's input kept; an earlier application is shown for
 and replaced on sending. The checks are the CSV intake's (``apply_on_site``); their
 refusals are shown in the form's words, each field named by its label."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,12 +17,11 @@ from flows.usecases.site_applications import (
 )
 from flows.usecases.standing import where_i_stand
 from flows.web.access import membership_lapsed, session_member
-from flows.web.forms import FormFields, checked_form
+from flows.web.forms import Form
 from flows.web.pages import plain, render
 from flows.web.state import Portal
 
 router = APIRouter()
-Form = Annotated[FormFields, Depends(checked_form)]
 FormValues = dict[str, str | list[str]]
 CHOICES = application_choices()
 

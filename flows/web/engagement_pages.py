@@ -1,5 +1,6 @@
-"""After pairing, a partner's pages: the pair's goals, its meeting log, the monthly check-in,
-the end-of-program survey and, after the formal end, whether the pair goes on meeting.
+"""After pairing, a partner's pages: the pair's goals, its meeting log, the monthly check-in
+and, after the formal end, whether the pair goes on meeting (the survey is
+``survey_pages``).
 
 Each takes the member from the session; a pair named in the address or a form is only
 shown or written to when the member is one of its partners (the use cases refuse anyone
@@ -9,9 +10,8 @@ What one partner writes (a check-in, a meeting's note) is never shown to the oth
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -37,65 +37,27 @@ from flows.usecases.engagement import (
     say_whether_continuing,
     set_goals,
 )
-from flows.usecases.site_survey import (
-    ANSWER_FIELDS,
-    SurveyNotSaved,
-    SurveyProblem,
-    SurveyStanding,
-    answer_survey,
-    survey_standing,
-)
-from flows.usecases.standing import CycleView, where_i_stand
+from flows.usecases.standing import CycleView
 from flows.web.access import signed_in
-from flows.web.forms import FieldWords, FormFields, checked_form, in_form_words
+from flows.web.engagement_fields import (
+    BACK,
+    LABELS,
+    Problem,
+    errors_by_field,
+    field_problem,
+    member_cycle,
+)
+from flows.web.forms import Form, FormFields
 from flows.web.pages import plain, render
 from flows.web.state import Portal
 
 router = APIRouter()
 PAIR_ANSWER_TITLES = {"check_in": "Monthly check-in", "continuing": "Do you go on meeting?"}
-Form = Annotated[FormFields, Depends(checked_form)]
-BACK = ("/me", "Where I stand")
 CHOOSE_PAIR = "Choose the pair this is about"
 CHOOSE_CONTINUING = "Choose whether you go on meeting on your own"
 CHECK_IN_FIELDS = ("met", "score", "contact_committee")
 MEETING_FIELDS = ("met_on", "minutes", "mode", "note")
 MODES = tuple((str(mode), words) for mode, words in MODE_WORDS.items())
-Problem = dict[str, str]
-FIELD_WORDS = {
-    "goals": FieldWords(
-        "One to three goals for your pair", "Write at least one goal for your pair"
-    ),
-    "met_on": FieldWords("The day you met", "Enter the day you met, for example 2027-01-14"),
-    "minutes": FieldWords("About how long, in minutes", "Enter about how long you met, in minutes"),
-    "mode": FieldWords("How did you meet?", "Choose how you met"),
-    "note": FieldWords("A note (optional)", ""),
-    "met": FieldWords("Have you met this month?", "Choose whether you have met this month"),
-    "score": FieldWords(
-        "How is it going?", "Choose how it is going, from 1 (badly) to 5 (very well)"
-    ),
-    "contact_committee": FieldWords(
-        "Would you like the committee to get in touch?",
-        "Choose whether you would like the committee to get in touch",
-    ),
-    "overall": FieldWords(
-        "Overall, how would you rate the program?",
-        "Choose how you rate the program overall, from 1 to 5",
-    ),
-    "goals_met": FieldWords(
-        "The program met my goals", "Choose how far the program met your goals, from 1 to 5"
-    ),
-    "would_recommend": FieldWords(
-        "Would you recommend the program to a colleague?",
-        "Choose whether you would recommend the program to a colleague",
-    ),
-    "will_continue": FieldWords(
-        "Will you go on meeting your partner on your own?",
-        "Choose whether you will go on meeting your partner on your own",
-    ),
-    "comments": FieldWords("Anything else you would like to tell the committee (optional)", ""),
-}
-"""Each field of these pages as its page labels it, and what it says when left empty."""
-LABELS = {name: words.label for name, words in FIELD_WORDS.items()}
 CHECK_IN_STAND_INS = {"met": "yes", "score": "3", "contact_committee": "no"}
 """Answers that pass the check-in's checks, stood in for a refused one to find the next."""
 
@@ -103,10 +65,6 @@ CHECK_IN_STAND_INS = {"met": "yes", "score": "3", "contact_committee": "no"}
 def _not_found(request: Request) -> Response:
     """The site's own 404 page: the same for a pair that does not exist and another's."""
     return plain(request, 404, "Page not found", "There is no page at this address.")
-
-
-def _cycle(portal: Portal, member_id: str) -> CycleView | None:
-    return where_i_stand(portal.uow(), member_id, now=portal.clock()).cycle
 
 
 def _allowed(step: EngagementStep, cycle: CycleView | None) -> bool:
@@ -132,23 +90,11 @@ def _no_pair(request: Request) -> Response:
     return plain(request, 200, "You are not in a pair", "You have no pair to write about.", BACK)
 
 
-def _errors(problems: Sequence[Problem]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        errors.setdefault(problem["field"], []).append(problem["message"])
-    return errors
-
-
-def _problem(name: str, reason: str, value: str) -> Problem:
-    """A refusal of field ``name`` as its page words it."""
-    words = FIELD_WORDS.get(name)
-    message = reason if words is None else in_form_words(name, reason, value, words)
-    return {"field": name, "message": message}
-
-
 def _refused(refused: InvalidEntry, values: dict[str, str]) -> list[Problem]:
     """Each field ``refused`` names (a meeting's checks name every field they refuse)."""
-    return [_problem(r.field_name, r.reason, values.get(r.field_name, "")) for r in refused.every]
+    return [
+        field_problem(r.field_name, r.reason, values.get(r.field_name, "")) for r in refused.every
+    ]
 
 
 def _check_in_problems(values: dict[str, str]) -> list[Problem]:
@@ -195,7 +141,7 @@ def meetings_of_my_pair(request: Request) -> Response:
 def _to_my_pair(request: Request, page: str, title: str) -> Response:
     """Straight to the member's pair's page, or a choice when they have several."""
     portal, member = signed_in(request)
-    cycle = _cycle(portal, member.member_id)
+    cycle = member_cycle(portal, member.member_id)
     pairs = [] if cycle is None else pairs_of_member(portal.uow(), cycle.year, member.member_id)
     if not pairs:
         return _no_pair(request)
@@ -217,7 +163,7 @@ class Seen:
 def _log(request: Request, pair_id: int) -> Seen | None:
     """The pair's records as the member may see them; None when they are not its partner."""
     portal, member = signed_in(request)
-    cycle = _cycle(portal, member.member_id)
+    cycle = member_cycle(portal, member.member_id)
     if cycle is None:
         return None
     try:
@@ -272,7 +218,7 @@ def _goals_form(
         values=(goals + [""] * GOALS_MAX)[:GOALS_MAX],
         can_write=_allowed(EngagementStep.goals, cycle),
         problems=problems,
-        errors=_errors(problems),
+        errors=errors_by_field(problems),
     )
 
 
@@ -333,7 +279,7 @@ def _meetings_form(
         month_words=month_words,
         can_write=_allowed(EngagementStep.meeting, cycle),
         problems=problems,
-        errors=_errors(problems),
+        errors=errors_by_field(problems),
     )
 
 
@@ -360,7 +306,7 @@ class Mine:
 def _my_pairs(request: Request, step: EngagementStep) -> Mine | Response:
     """The member's pairs when ``step`` is open now; else the page to answer with."""
     portal, member = signed_in(request)
-    cycle = _cycle(portal, member.member_id)
+    cycle = member_cycle(portal, member.member_id)
     closed = _not_now(request, step, cycle)
     if closed is not None or cycle is None:
         return closed or _no_pair(request)
@@ -437,7 +383,7 @@ def _pair_answer_form(
         pairs=_pair_options(pairs),
         values=values,
         problems=problems,
-        errors=_errors(problems),
+        errors=errors_by_field(problems),
     )
 
 
@@ -477,100 +423,3 @@ def continuing_sent(request: Request, form: Form) -> Response:
         else "Thank you: the program counts your pair among those ending with the program."
     )
     return plain(request, 200, "Answer received", sentence, BACK)
-
-
-# The survey -------------------------------------------------------------------------
-
-
-def _survey(request: Request) -> tuple[Portal, str, SurveyStanding] | Response:
-    """The member's place in the survey when it is open and they took part; else the page."""
-    portal, member = signed_in(request)
-    cycle = _cycle(portal, member.member_id)
-    if cycle is None:
-        return plain(request, 200, "No survey now", "There is no survey for you now.", BACK)
-    standing = survey_standing(portal.uow(), cycle.year, member.member_id)
-    if not standing.roles:
-        return plain(
-            request,
-            200,
-            "No survey for you",
-            "The survey is for the program's participants: mentors and mentees in its pairs.",
-            BACK,
-        )
-    if not standing.is_open:
-        return plain(
-            request,
-            200,
-            "The survey is not open",
-            "The survey opens once formal mentoring has ended, in July, and closes with the "
-            "committee's assessment.",
-            BACK,
-        )
-    return portal, member.member_id, standing
-
-
-def _role_asked(standing: SurveyStanding, wanted: str) -> str:
-    if wanted in standing.roles:
-        return wanted
-    return (standing.roles_left or standing.roles)[0]
-
-
-@router.get("/survey")
-def survey_page(request: Request, role: str = "") -> Response:
-    found = _survey(request)
-    if isinstance(found, Response):
-        return found
-    portal, member_id, standing = found
-    asked = _role_asked(standing, role)
-    return _survey_form(request, portal, member_id, standing, asked, {}, [])
-
-
-@router.post("/survey")
-def survey_sent(request: Request, form: Form) -> Response:
-    found = _survey(request)
-    if isinstance(found, Response):
-        return found
-    portal, member_id, standing = found
-    asked = _role_asked(standing, form.first("role"))
-    values = {name: form.first(name) for name in ANSWER_FIELDS}
-    outcome = answer_survey(
-        portal.uow(), standing.year, member_id, asked, values, now=portal.clock()
-    )
-    if isinstance(outcome, SurveyNotSaved):
-        return _survey_form(
-            request, portal, member_id, standing, asked, values, outcome.problems, status=400
-        )
-    return render(request, "survey_done", title="Thank you", answered=outcome)
-
-
-def _survey_form(
-    request: Request,
-    portal: Portal,
-    member_id: str,
-    standing: SurveyStanding,
-    role: str,
-    values: dict[str, str],
-    problems: Sequence[SurveyProblem],
-    *,
-    status: int = 200,
-) -> Response:
-    shown = [_problem(p.field, p.message, values.get(p.field, "")) for p in problems]
-    goals = [
-        pair_log(portal.uow(), standing.year, member_id, pair.pair_id).goals
-        for pair in pairs_of_member(portal.uow(), standing.year, member_id)
-        if pair.role == role
-    ]
-    return render(
-        request,
-        "survey",
-        title="The program's survey",
-        labels=LABELS,
-        status=status,
-        role=role,
-        both=len(standing.roles) > 1,
-        answered=role in standing.answered,
-        goals=[goal for pair_goals in goals for goal in pair_goals],
-        values=values,
-        problems=shown,
-        errors=_errors(shown),
-    )

@@ -2,8 +2,10 @@
 the CSRF check every POST passes first; and saying a refused field in the form's words."""
 
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import parse_qs
 
+from fastapi import Depends
 from starlette.requests import Request
 
 from flows.web import csrf
@@ -58,6 +60,10 @@ async def checked_form(request: Request) -> FormFields:
     if not csrf.is_valid(request.session, form.first(csrf.FIELD)):
         raise FORGED_FORM
     return form
+
+
+Form = Annotated[FormFields, Depends(checked_form)]
+"""A page's posted form, CSRF-checked, as a route's parameter."""
 
 
 @dataclass(frozen=True)

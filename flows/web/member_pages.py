@@ -5,9 +5,8 @@ Applying is in :mod:`flows.web.apply_pages`.
 """
 
 import re
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,11 +15,10 @@ from flows.usecases.member_data import member_data
 from flows.usecases.standing import current_member_standing, orientation_ics, where_i_stand
 from flows.usecases.withdrawing import withdraw
 from flows.web.access import membership_lapsed, session_member, signed_in
-from flows.web.forms import FormFields, checked_form
+from flows.web.forms import Form
 from flows.web.pages import plain, render
 
 router = APIRouter()
-Form = Annotated[FormFields, Depends(checked_form)]
 REASON_MISSING = "Enter why you are withdrawing"
 REASON_MAX = 2000
 

@@ -7,9 +7,8 @@ the words nor the time taken tell a member from a stranger. Over a limit nothing
 
 import logging
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -23,7 +22,7 @@ from flows.web.access import (
     session_member_id,
     start_session,
 )
-from flows.web.forms import FormFields, checked_form
+from flows.web.forms import Form
 from flows.web.pages import plain, render
 from flows.web.state import Portal, portal_of
 
@@ -36,7 +35,6 @@ ANSWER = (
 )
 EMAIL_MAX = 320
 TOKEN_MAX = 128
-Form = Annotated[FormFields, Depends(checked_form)]
 
 
 @router.get("/")
