@@ -17,7 +17,7 @@ from flows.usecases.site_applications import (
 )
 from flows.usecases.standing import where_i_stand
 from flows.web.access import membership_lapsed, session_member
-from flows.web.forms import Form
+from flows.web.forms import Form, errors_by_field
 from flows.web.pages import plain, render
 from flows.web.state import Portal
 
@@ -66,10 +66,6 @@ def _form_page(
     editing: bool,
     status: int = 200,
 ) -> Response:
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        if problem.field:
-            errors.setdefault(problem.field, []).append(problem.message)
     chosen = values.get("areas", [])
     return render(
         request,
@@ -80,7 +76,7 @@ def _form_page(
         values=values,
         chosen_areas=[chosen] if isinstance(chosen, str) else chosen,
         problems=problems,
-        errors=errors,
+        errors=errors_by_field(problems),
         editing=editing,
         choices=CHOICES,
         labels=FIELD_LABELS,

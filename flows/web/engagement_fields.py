@@ -2,14 +2,12 @@
 labelled and how its refusal is worded, shared by ``engagement_pages`` and
 ``survey_pages`` so a field reads the same wherever it is asked."""
 
-from collections.abc import Sequence
-
+from domain.application_form import FieldProblem
 from flows.usecases.standing import CycleView, where_i_stand
 from flows.web.forms import FieldWords, in_form_words
 from flows.web.state import Portal
 
 BACK = ("/me", "Where I stand")
-Problem = dict[str, str]
 FIELD_WORDS = {
     "goals": FieldWords(
         "One to three goals for your pair", "Write at least one goal for your pair"
@@ -52,16 +50,8 @@ def member_cycle(portal: Portal, member_id: str) -> CycleView | None:
     return where_i_stand(portal.uow(), member_id, now=portal.clock()).cycle
 
 
-def errors_by_field(problems: Sequence[Problem]) -> dict[str, list[str]]:
-    """Each field's refusals, for the message beside it."""
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        errors.setdefault(problem["field"], []).append(problem["message"])
-    return errors
-
-
-def field_problem(name: str, reason: str, value: str) -> Problem:
+def field_problem(name: str, reason: str, value: str) -> FieldProblem:
     """A refusal of field ``name`` as its page words it."""
     words = FIELD_WORDS.get(name)
     message = reason if words is None else in_form_words(name, reason, value, words)
-    return {"field": name, "message": message}
+    return FieldProblem(name, message)

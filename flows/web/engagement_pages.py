@@ -16,6 +16,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from domain.application_form import FieldProblem
 from domain.engagement import (
     ALLOWED,
     GOALS_MAX,
@@ -42,12 +43,10 @@ from flows.web.access import signed_in
 from flows.web.engagement_fields import (
     BACK,
     LABELS,
-    Problem,
-    errors_by_field,
     field_problem,
     member_cycle,
 )
-from flows.web.forms import Form, FormFields
+from flows.web.forms import Form, FormFields, errors_by_field
 from flows.web.pages import plain, render
 from flows.web.state import Portal
 
@@ -90,18 +89,18 @@ def _no_pair(request: Request) -> Response:
     return plain(request, 200, "You are not in a pair", "You have no pair to write about.", BACK)
 
 
-def _refused(refused: InvalidEntry, values: dict[str, str]) -> list[Problem]:
+def _refused(refused: InvalidEntry, values: dict[str, str]) -> list[FieldProblem]:
     """Each field ``refused`` names (a meeting's checks name every field they refuse)."""
     return [
         field_problem(r.field_name, r.reason, values.get(r.field_name, "")) for r in refused.every
     ]
 
 
-def _check_in_problems(values: dict[str, str]) -> list[Problem]:
+def _check_in_problems(values: dict[str, str]) -> list[FieldProblem]:
     """Every answer of the check-in its checks refuse, in the form's order: they stop at
     the first, so a refused answer is stood in for and the answers checked again."""
     trial = {name: values[name] for name in CHECK_IN_FIELDS}
-    problems: list[Problem] = []
+    problems: list[FieldProblem] = []
     for _ in CHECK_IN_FIELDS:
         try:
             checked_check_in(**trial)
@@ -204,7 +203,7 @@ def _goals_form(
     log: PairLog,
     cycle: CycleView,
     goals: list[str],
-    problems: list[Problem],
+    problems: list[FieldProblem],
     *,
     status: int = 200,
 ) -> Response:
@@ -262,7 +261,7 @@ def _meetings_form(
     log: PairLog,
     cycle: CycleView,
     values: dict[str, str],
-    problems: list[Problem],
+    problems: list[FieldProblem],
     *,
     status: int = 200,
 ) -> Response:
@@ -333,7 +332,7 @@ def check_in_sent(request: Request, form: Form) -> Response:
     values = {name: form.first(name) for name in (*CHECK_IN_FIELDS, "pair_id")}
     pair_id = _chosen_pair(form, pairs)
     if pair_id is None:
-        problems = [{"field": "pair_id", "message": CHOOSE_PAIR}, *_check_in_problems(values)]
+        problems = [FieldProblem("pair_id", CHOOSE_PAIR), *_check_in_problems(values)]
         return _pair_answer_form(request, "check_in", pairs, values, problems, status=400)
     try:
         result = check_in(
@@ -368,7 +367,7 @@ def _pair_answer_form(
     page: str,
     pairs: list[MemberPair],
     values: dict[str, str],
-    problems: list[Problem],
+    problems: list[FieldProblem],
     *,
     status: int = 200,
 ) -> Response:
@@ -406,9 +405,9 @@ def continuing_sent(request: Request, form: Form) -> Response:
     answer = {"yes": True, "no": False}.get(values["continuing"].strip().casefold())
     problems = []
     if pair_id is None:
-        problems.append({"field": "pair_id", "message": CHOOSE_PAIR})
+        problems.append(FieldProblem("pair_id", CHOOSE_PAIR))
     if answer is None:
-        problems.append({"field": "continuing", "message": CHOOSE_CONTINUING})
+        problems.append(FieldProblem("continuing", CHOOSE_CONTINUING))
     if pair_id is None or answer is None:
         return _pair_answer_form(request, "continuing", pairs, values, problems, status=400)
     try:

@@ -1,6 +1,7 @@
 """Reading the forms the site posts (``application/x-www-form-urlencoded``, no files), with
 the CSRF check every POST passes first; and saying a refused field in the form's words."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import parse_qs
@@ -8,6 +9,7 @@ from urllib.parse import parse_qs
 from fastapi import Depends
 from starlette.requests import Request
 
+from domain.application_form import FieldProblem
 from flows.web import csrf
 from flows.web.refusals import FORGED_FORM, PlainRefusal
 
@@ -85,3 +87,13 @@ def in_form_words(name: str, reason: str, value: str, words: FieldWords) -> str:
     if said.startswith(("is ", "contains ")):
         return f"Your answer to “{words.label}” {said}"
     return f"“{words.label}”: {said}"
+
+
+def errors_by_field(problems: Sequence[FieldProblem]) -> dict[str, list[str]]:
+    """Each field's refusals, for the message beside it; a problem with the whole form
+    (``field`` empty) is only in the summary at the top."""
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        if problem.field:
+            errors.setdefault(problem.field, []).append(problem.message)
+    return errors

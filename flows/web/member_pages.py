@@ -10,12 +10,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from domain.application_form import FieldProblem
 from domain.cycle_states import Trigger
 from flows.usecases.member_data import member_data
 from flows.usecases.standing import current_member_standing, orientation_ics, where_i_stand
 from flows.usecases.withdrawing import withdraw
 from flows.web.access import membership_lapsed, session_member, signed_in
-from flows.web.forms import Form
+from flows.web.forms import Form, errors_by_field
 from flows.web.pages import plain, render
 
 router = APIRouter()
@@ -123,7 +124,7 @@ def withdraw_confirmed(request: Request, form: Form) -> Response:
 
 
 def _reason_page(request: Request, reason: str, problem: str | None) -> Response:
-    problems = [] if problem is None else [{"field": "reason", "message": problem}]
+    problems = [] if problem is None else [FieldProblem("reason", problem)]
     return render(
         request,
         "withdraw",
@@ -131,7 +132,7 @@ def _reason_page(request: Request, reason: str, problem: str | None) -> Response
         status=200 if problem is None else 400,
         reason=reason,
         problems=problems,
-        errors={} if problem is None else {"reason": [problem]},
+        errors=errors_by_field(problems),
     )
 
 

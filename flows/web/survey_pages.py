@@ -21,11 +21,10 @@ from flows.web.access import signed_in
 from flows.web.engagement_fields import (
     BACK,
     LABELS,
-    errors_by_field,
     field_problem,
     member_cycle,
 )
-from flows.web.forms import Form
+from flows.web.forms import Form, errors_by_field
 from flows.web.pages import plain, render
 from flows.web.state import Portal
 
