@@ -11,8 +11,8 @@ def main() -> None:
     ``flows.cli.audit`` for its printer) does not load the whole command line. Python's
     cyclic garbage collector is held off while they load: importing SQLAlchemy, the
     tables and Typer makes some 200,000 objects that live as long as the process, and the
-    collections their creation sets off walk all of them again and again, a fifth of every
-    command's start. :func:`_loaded` turns it back on before the command runs.
+    collections their creation sets off walk all of them again and again, about a third
+    of every command's start. :func:`_loaded` turns it back on before the command runs.
     """
     gc.disable()
     from flows.cli.app import main as run
